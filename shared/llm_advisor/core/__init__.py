@@ -1,0 +1,1 @@
+"""Core: settings, clock, calendar, errors, money, domain models and the ports."""

@@ -1,0 +1,268 @@
+"""Ports: the interfaces between the pure engine and the outside world.
+
+Each port has a real adapter (Alpaca, Bedrock/Anthropic, DynamoDB, PostgreSQL, S3) and a
+local one (simulator, rules analyst, SQLite, in-memory), and every adapter of a port passes
+the same contract test suite in ``tests/contract/``. ``bootstrap.py`` is the one place that
+chooses which adapter is wired in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal, Protocol, runtime_checkable
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from llm_advisor.core.clock import Clock
+from llm_advisor.core.models import TradePlan
+
+__all__ = [
+    "Account",
+    "BrokerOrder",
+    "BrokerPort",
+    "BrokerPosition",
+    "Clock",
+    "MarketDataPort",
+    "ObjectStorePort",
+    "StateStorePort",
+    "Timeframe",
+]
+
+Timeframe = Literal["1Min", "5Min", "1Hour", "1Day"]
+
+
+class MarketDataPort(Protocol):
+    """Historical and latest bars. Frames have a UTC ``timestamp`` index (bar start) and
+    columns ``open, high, low, close, volume``; a minute with no trades has no row."""
+
+    def get_bars(
+        self, symbols: list[str], start: datetime, end: datetime, timeframe: Timeframe = "1Min"
+    ) -> dict[str, pd.DataFrame]: ...
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Account(_Wire):
+    equity: Decimal
+    cash: Decimal
+    buying_power: Decimal
+    trading_blocked: bool = False
+
+
+class BrokerOrder(_Wire):
+    """An order as the broker reports it (entry or bracket leg)."""
+
+    broker_order_id: str
+    client_order_id: str
+    symbol: str
+    side: Literal["buy", "sell"]
+    qty: int
+    filled_qty: int = 0
+    filled_avg_price: Decimal | None = None
+    status: str
+    order_type: str = "market"
+    order_class: str = "bracket"
+    leg: Literal["entry", "stop", "target", "other"] = "entry"
+    parent_id: str | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    submitted_at: datetime | None = None
+    filled_at: datetime | None = None
+
+
+class BrokerPosition(_Wire):
+    symbol: str
+    qty: int  # signed: + long, - short
+    avg_entry_price: Decimal
+    market_value: Decimal | None = None
+    unrealized_pl: Decimal | None = None
+
+
+@runtime_checkable
+class BrokerPort(Protocol):
+    """Places bracket orders exactly once (by ``client_order_id``) and reports state."""
+
+    def submit_bracket(self, plan: TradePlan) -> BrokerOrder:
+        """Submit; if the client order id already exists, return the existing order."""
+        ...
+
+    def get_order(self, client_order_id: str) -> BrokerOrder | None: ...
+
+    def list_orders(self, status: Literal["open", "closed", "all"] = "all") -> list[BrokerOrder]: ...
+
+    def list_positions(self) -> list[BrokerPosition]: ...
+
+    def cancel_all_orders(self) -> int: ...
+
+    def close_all_positions(self) -> int: ...
+
+    def account(self) -> Account: ...
+
+    def is_market_open(self) -> bool: ...
+
+
+class StateStorePort(Protocol):
+    """Versioned blobs (engine state between one-minute invocations).
+
+    ``save`` must fail with ``ConflictError`` unless the stored version equals
+    ``expected_version`` (None = must not exist), so an overlapping or retried invocation can
+    never overwrite newer state."""
+
+    def load(self, key: str) -> tuple[bytes, int] | None: ...
+
+    def save(self, key: str, blob: bytes, expected_version: int | None) -> int: ...
+
+
+class ObjectStorePort(Protocol):
+    """Archive of documents (premarket context, reports): S3 in AWS, a folder locally."""
+
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+
+class SessionDates(Protocol):
+    def __call__(self, start: date, end: date) -> list[date]: ...
+
+
+# ---------------------------------------------------------------- portfolio read side
+# One query layer serves the REST API, the reports and (later) the chatbot. Storage
+# implements it on SQLite and PostgreSQL; the API depends only on this Protocol.
+
+
+class DailyBiasRow(_Wire):
+    date: date
+    symbol: str
+    bias: Literal["bullish", "bearish", "choppy"]
+    confidence: float
+    htf_bias: str | None = None
+    news_summary: str | None = None
+    model_version: str | None = None
+
+
+class TradeRow(_Wire):
+    id: int
+    run_id: str | None
+    symbol: str
+    setup: str
+    side: str
+    signal_time: datetime
+    entry_time: datetime
+    entry_price: Decimal
+    exit_time: datetime
+    exit_price: Decimal
+    qty: int
+    exit_reason: str
+    pnl: Decimal
+    commission: Decimal
+    client_order_id: str
+
+
+class TradePage(_Wire):
+    items: list[TradeRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class DayPnl(_Wire):
+    date: date
+    realized: Decimal
+    fees: Decimal
+    trades: int
+    wins: int
+
+
+class EquityPoint(_Wire):
+    time: datetime
+    equity: Decimal
+
+
+class PnlReport(_Wire):
+    start_date: date
+    end_date: date
+    days: list[DayPnl]
+    total_realized: Decimal
+    total_fees: Decimal
+    trades: int
+    win_rate: float | None
+    max_drawdown: Decimal
+    equity_curve: list[EquityPoint]
+
+
+class PositionRow(_Wire):
+    symbol: str
+    side: str
+    qty: int
+    entry_price: Decimal
+    entry_time: datetime
+    mark_price: Decimal | None
+    unrealized_pnl: Decimal | None
+    stop_price: Decimal | None
+    target_price: Decimal | None
+    client_order_id: str
+
+
+class AnalysisRow(_Wire):
+    timestamp: datetime
+    session_date: date
+    provider: str
+    model: str | None
+    market_assessment: str
+    confidence: float
+    mult_mr_arm: float
+    mult_mr_trigger: float
+    mult_tc_arm: float
+    mult_tc_trigger: float
+    reasoning: str
+    per_symbol: dict[str, dict[str, float]] = {}
+
+
+class SignalRow(_Wire):
+    signal_time: datetime
+    symbol: str
+    setup: str
+    side: str
+    status: str
+    reject_reason: str
+    z: float
+    ref_price: Decimal
+    stop_price: Decimal | None
+    target_price: Decimal | None
+    qty: int
+    mr_arm_z: float
+    mr_trigger_z: float
+    tc_arm_z: float
+    tc_trigger_z: float
+    client_order_id: str
+
+
+class PortfolioQueries(Protocol):
+    """The read side the portfolio API serves (implemented by storage on both engines)."""
+
+    def daily_bias(self, day: date, symbol: str | None = None) -> list[DailyBiasRow]: ...
+
+    def trades(
+        self,
+        start: date,
+        end: date,
+        symbol: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> TradePage: ...
+
+    def pnl(self, start: date, end: date) -> PnlReport: ...
+
+    def open_positions(self) -> list[PositionRow]: ...
+
+    def latest_analysis(self, at: datetime | None = None) -> AnalysisRow | None: ...
+
+    def signals(
+        self, start: date, end: date, symbol: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[SignalRow]: ...
+
+    def ping(self) -> bool: ...
