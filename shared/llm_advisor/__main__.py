@@ -32,7 +32,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = argv[0] if argv and not argv[0].startswith("-") else None
     seen: set[str] = set()
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         if module in seen or (wanted is not None and COMMANDS.get(wanted) != module):
             continue
         seen.add(module)

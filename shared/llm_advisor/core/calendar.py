@@ -69,7 +69,9 @@ def make_session(
     cal = _xnys()
     ts = pd.Timestamp(day)
     if not cal.is_session(ts):
-        raise ValueError(f"date={day.isoformat()} is not an XNYS trading session (weekend or holiday)")
+        raise ValueError(
+            f"date={day.isoformat()} is not an XNYS trading session (weekend or holiday)"
+        )
     open_utc = cal.session_open(ts).to_pydatetime().astimezone(UTC)
     close_utc = cal.session_close(ts).to_pydatetime().astimezone(UTC)
     regular_close = _at(day, REGULAR_CLOSE)
@@ -106,9 +108,12 @@ def session_for(ts: datetime) -> date | None:
 
 def previous_session(day: date) -> date:
     cal = _xnys()
-    return cal.date_to_session(pd.Timestamp(day), direction="previous").date() if not is_session(
-        day
-    ) else cal.previous_session(pd.Timestamp(day)).date()
+    out: date = (
+        cal.date_to_session(pd.Timestamp(day), direction="previous").date()
+        if not is_session(day)
+        else cal.previous_session(pd.Timestamp(day)).date()
+    )
+    return out
 
 
 def minute_floor(ts: datetime) -> datetime:

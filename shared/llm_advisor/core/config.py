@@ -81,7 +81,9 @@ class StrategyConfig(BaseModel):
     # Features
     rolling_window: int = Field(120, ge=10, le=2000, description="W, one-minute closes")
     min_periods: int = Field(60, ge=2, le=2000, description="closes before z is defined")
-    sigma_epsilon: float = Field(1e-9, ge=0, le=1e-3, description="z undefined if sigma <= eps*|mu|")
+    sigma_epsilon: float = Field(
+        1e-9, ge=0, le=1e-3, description="z undefined if sigma <= eps*|mu|"
+    )
     atr_period: int = Field(14, ge=2, le=100)
     ema_span: int = Field(20, ge=2, le=500)
     band_bars_5m: int = Field(120, ge=14, le=2000, description="five-minute bars in the bands")
@@ -100,7 +102,9 @@ class StrategyConfig(BaseModel):
     max_position_pct: float = Field(25.0, gt=0, le=100, description="percent of equity")
     atr_percentile_cap: float = Field(85.0, ge=0, le=100)
     buying_power_multiplier: float = Field(4.0, gt=0, le=10)
-    daily_loss_limit_pct: float = Field(2.0, gt=0, le=100, description="percent of start-of-day equity")
+    daily_loss_limit_pct: float = Field(
+        2.0, gt=0, le=100, description="percent of start-of-day equity"
+    )
     max_open_positions: int = Field(5, ge=1, le=1000)
     # Timers
     arm_timeout_bars: int = Field(30, ge=1, le=390)
@@ -122,8 +126,11 @@ class StrategyConfig(BaseModel):
     validation_failure_policy: Literal["allow", "reject"] = "allow"
 
     _times = field_validator(
-        "trading_window_start", "trading_window_end", "end_of_day_close_time",
-        "analysis_first_time", mode="before",
+        "trading_window_start",
+        "trading_window_end",
+        "end_of_day_close_time",
+        "analysis_first_time",
+        mode="before",
     )(_parse_hhmm)
 
     @model_validator(mode="after")
@@ -175,8 +182,8 @@ def read_dotenv(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     if not path.exists():
         return out
-    for line in path.read_text().splitlines():
-        line = line.strip()
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         k, v = line.split("=", 1)

@@ -89,7 +89,7 @@ class Bar(_Record):
     close: float = Field(gt=0)
     volume: float = Field(ge=0)
 
-    _sym = field_validator("symbol")(lambda v: validate_symbol(v))
+    _sym = field_validator("symbol")(validate_symbol)
 
     @field_validator("timestamp", mode="before")
     @classmethod

@@ -56,7 +56,7 @@ def quantize_cents(x: Decimal) -> Decimal:
 def fmt_decimal(x: Decimal) -> str:
     """Plain decimal string without exponent and without trailing zeros beyond cents."""
     q = x.normalize()
-    sign, digits, exp = q.as_tuple()
+    exp = q.as_tuple().exponent
     if isinstance(exp, int) and exp > -2:
         q = q.quantize(CENT)
     return format(q, "f")

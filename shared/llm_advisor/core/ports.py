@@ -92,7 +92,9 @@ class BrokerPort(Protocol):
 
     def get_order(self, client_order_id: str) -> BrokerOrder | None: ...
 
-    def list_orders(self, status: Literal["open", "closed", "all"] = "all") -> list[BrokerOrder]: ...
+    def list_orders(
+        self, status: Literal["open", "closed", "all"] = "all"
+    ) -> list[BrokerOrder]: ...
 
     def list_positions(self) -> list[BrokerPosition]: ...
 
@@ -266,3 +268,22 @@ class PortfolioQueries(Protocol):
     ) -> list[SignalRow]: ...
 
     def ping(self) -> bool: ...
+
+
+# ---------------------------------------------------------------- advisor side
+from llm_advisor.core.models import Advice, MarketView, Signal  # noqa: E402
+
+
+class AnalystPort(Protocol):
+    """Market analysis: reads a ``MarketView`` and returns bounded advice, never raises.
+
+    Any failure inside an analyst must come back as neutral advice (multipliers 1.0)."""
+
+    def analyze(self, view: MarketView) -> Advice: ...
+
+
+class TradeValidatorPort(Protocol):
+    """Reviews one signal before its order: True = go, False = reject, None = could not
+    decide (the engine then applies ``validation_failure_policy``)."""
+
+    def validate(self, signal: Signal, view: MarketView) -> bool | None: ...

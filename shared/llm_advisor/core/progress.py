@@ -10,7 +10,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], total: int, label: str, enabled: bool | None = None) -> Iterator[T]:
+def progress(
+    items: Iterable[T], total: int, label: str, enabled: bool | None = None
+) -> Iterator[T]:
     show = sys.stderr.isatty() if enabled is None else enabled
     if os.environ.get("LLM_ADVISOR_NO_PROGRESS"):
         show = False

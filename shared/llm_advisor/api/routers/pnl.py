@@ -1,0 +1,29 @@
+"""``GET /api/pnl``: realized P/L per day and in total, win rate, drawdown, equity curve."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from llm_advisor.api.context import ApiContext, new_router
+from llm_advisor.api.errors import documented_responses
+from llm_advisor.api.params import EndDateQuery, StartDateQuery, resolve_range
+from llm_advisor.api.schemas import PnlResponse
+
+DEFAULT_DAYS = 365
+
+
+def router(ctx: ApiContext) -> APIGatewayRouter:
+    r = new_router()
+
+    @r.get(
+        "/pnl",
+        summary="Realized P/L over a date range",
+        description=f"Default range: the {DEFAULT_DAYS} days ending today (New York).",
+        responses=documented_responses(PnlResponse, "Realized P/L report"),
+        tags=["portfolio"],
+    )
+    def pnl(start_date: StartDateQuery = None, end_date: EndDateQuery = None) -> PnlResponse:
+        start, end = resolve_range(ctx.clock, start_date, end_date, DEFAULT_DAYS)
+        return PnlResponse.of(ctx.queries().pnl(start, end))
+
+    return r

@@ -1,0 +1,188 @@
+"""``premarket`` (build and write the day's context) and ``train-bias`` (fit the model)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time as _time
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from llm_advisor.core.calendar import is_session
+from llm_advisor.core.config import DEFAULT_WATCHLIST
+from llm_advisor.core.errors import AdvisorError, UserError
+from llm_advisor.core.models import validate_symbol
+from llm_advisor.core.progress import progress
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("premarket", help="build the premarket context of one session")
+    p.add_argument("--date", required=True, help="session date YYYY-MM-DD")
+    p.add_argument("--bars-dir", type=Path, help="directory of 1-minute SYMBOL.csv.gz files")
+    p.add_argument("--daily-dir", type=Path, help="directory of daily SYMBOL.csv.gz files")
+    p.add_argument("--news-file", type=Path, help="headlines CSV (published_utc,symbols,...)")
+    p.add_argument("--rss", action="append", default=[], metavar="URL_OR_FILE",
+                   help="RSS/Atom feed (repeatable); SYMBOL=URL binds the feed to a ticker")
+    p.add_argument("--symbols", nargs="+", help=f"default: {' '.join(DEFAULT_WATCHLIST)}")
+    p.add_argument("--out-dir", type=Path, default=Path("data"),
+                   help="base directory; writes daily_news/DATE/processed/premarket_context.json")
+    p.add_argument("--archive-dir", type=Path,
+                   help="also archive to this folder at YYYY/MM/DATE/premarket_context.json")
+    p.add_argument("--db", help="database URL (sqlite:///... or postgresql://...)")
+    p.add_argument("--model", type=Path, help="bias model artifact (default: the packaged one)")
+    p.add_argument("--run-time", default="09:00", help="America/New_York HH:MM of the run")
+    p.set_defaults(func=run_premarket)
+
+    t = sub.add_parser("train-bias", help="train and evaluate the daily bias model")
+    t.add_argument("--daily-dir", type=Path, required=True)
+    t.add_argument("--out", type=Path, help="artifact path (default: the packaged artifact)")
+    t.add_argument("--first-test-year", type=int, default=2013)
+    t.set_defaults(func=run_train_bias)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--date={text!r}: expected YYYY-MM-DD") from None
+
+
+def _parse_hhmm(text: str) -> time:
+    try:
+        hh, mm = text.split(":")
+        return time(int(hh), int(mm))
+    except ValueError:
+        raise UserError(f"--run-time={text!r}: expected HH:MM") from None
+
+
+def _open_repository(url: str) -> Any:
+    try:
+        storage = importlib.import_module("llm_advisor.storage")
+        opener = storage.open_repository
+    except (ImportError, AttributeError):
+        raise UserError(f"--db={url!r}: the storage package has no open_repository()") from None
+    return opener(url)
+
+
+def run_premarket(args: argparse.Namespace) -> int:
+    from llm_advisor.data.barfiles import BarDirectory
+    from llm_advisor.premarket.bias.model import ArtifactError, load_bias_model
+    from llm_advisor.premarket.news.files import read_news_csv
+    from llm_advisor.premarket.news.models import NewsItem
+    from llm_advisor.premarket.news.rss import RssNewsSource
+    from llm_advisor.premarket.pipeline import (
+        PremarketConfig,
+        build_premarket_context,
+        run_time_for,
+    )
+    from llm_advisor.premarket.writers import (
+        FolderObjectStore,
+        put_context,
+        save_context,
+        write_context_file,
+    )
+
+    day = _parse_date(args.date)
+    if not is_session(day):
+        kind = "a weekend" if day.weekday() >= 5 else "an XNYS market holiday"
+        print(f"{day.isoformat()} is {kind}: no session, nothing written.")
+        return 0
+    symbols = [validate_symbol_arg(s) for s in (args.symbols or DEFAULT_WATCHLIST)]
+    cfg = PremarketConfig(run_time=_parse_hhmm(args.run_time))
+    if args.bars_dir is None:
+        raise UserError("--bars-dir is required (a directory of 1-minute SYMBOL.csv.gz files)")
+    bars_dir = BarDirectory(args.bars_dir)
+    daily_dir = BarDirectory(args.daily_dir) if args.daily_dir else None
+
+    bars: dict[str, pd.DataFrame] = {}
+    daily: dict[str, pd.DataFrame] = {}
+    pre_excluded: dict[str, str] = {}
+    for sym in progress(symbols, len(symbols), "premarket"):
+        if sym not in bars_dir:
+            pre_excluded[sym] = f"no 1-minute bar file in {args.bars_dir}"
+            continue
+        try:
+            bars[sym] = bars_dir.load(sym)
+            if daily_dir is not None and sym in daily_dir:
+                daily[sym] = daily_dir.load(sym)
+        except AdvisorError as exc:
+            pre_excluded[sym] = str(exc)
+            bars.pop(sym, None)
+    if daily_dir is not None:
+        for ctx_sym in ("SPY", "VIX"):
+            if ctx_sym not in daily and ctx_sym in daily_dir:
+                try:
+                    daily[ctx_sym] = daily_dir.load(ctx_sym)
+                except AdvisorError as exc:
+                    print(f"warning: {ctx_sym} daily context unavailable: {exc}", file=sys.stderr)
+
+    news: list[NewsItem] = []
+    run_time = run_time_for(day, cfg)
+    start = run_time - pd.Timedelta(hours=cfg.news_lookback_hours).to_pytimedelta()
+    if args.news_file:
+        news += read_news_csv(args.news_file)
+    for spec in args.rss:
+        sym_part, _, loc = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
+        src = RssNewsSource(loc, (validate_symbol_arg(sym_part),) if sym_part else ())
+        news += src.fetch(symbols, start, run_time)
+
+    try:
+        model = load_bias_model(args.model)
+    except ArtifactError as exc:
+        if args.model is not None:
+            raise UserError(f"--model: {exc}") from None
+        print(f"warning: {exc}; contexts will carry no bias", file=sys.stderr)
+        model = None
+
+    ctx = build_premarket_context(day, [s for s in symbols if s not in pre_excluded], bars,
+                                  daily, news, model, cfg)
+    ctx = ctx.model_copy(update={"excluded": {**pre_excluded, **ctx.excluded}})
+    path = write_context_file(ctx, args.out_dir)
+    print(f"premarket {day.isoformat()}: {len(ctx.symbols)} symbol(s) -> {path}")
+    for sym, sc in ctx.symbols.items():
+        b = sc.bias
+        call = f"{b.bias} {b.confidence:.1f}%" if b.bias else f"no bias ({b.note})"
+        print(f"  {sym:<6} bias {call}; htf {sc.snapshot.htf_bias}; news {sc.news_count}")
+    for sym, why in ctx.excluded.items():
+        print(f"  {sym:<6} excluded: {why}")
+    if args.archive_dir:
+        key = put_context(FolderObjectStore(args.archive_dir), ctx)
+        print(f"archived at {args.archive_dir}/{key}")
+    if args.db:
+        nb, ns = save_context(_open_repository(args.db), ctx)
+        print(f"database: {nb} daily_bias and {ns} premarket_snapshots row(s) for {day}")
+    return 0
+
+
+def validate_symbol_arg(s: str) -> str:
+    try:
+        return validate_symbol(s.strip().upper())
+    except ValueError as exc:
+        raise UserError(f"--symbols: {exc}") from None
+
+
+def run_train_bias(args: argparse.Namespace) -> int:
+    from llm_advisor.premarket.bias.model import DEFAULT_ARTIFACT
+    from llm_advisor.premarket.bias.train import format_report, load_daily_dir, train_and_evaluate
+
+    t0 = _time.perf_counter()
+    daily = load_daily_dir(args.daily_dir)
+    years = max(1, 2027 - args.first_test_year)
+    bar = progress(range(years), years, "walk-forward")
+
+    def step(_i: int) -> None:
+        next(bar, None)
+
+    model, ev = train_and_evaluate(daily, args.first_test_year, on_fold=step)
+    for _ in bar:
+        pass
+    out = args.out or DEFAULT_ARTIFACT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(model.to_json(), encoding="utf-8")
+    print("\n".join(format_report(ev)))
+    print(f"\nartifact {model.version} -> {out}  ({_time.perf_counter() - t0:.1f} s)")
+    return 0

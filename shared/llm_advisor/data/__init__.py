@@ -1,0 +1,1 @@
+"""Market data: validated bar files on disk and a deterministic synthetic market."""

@@ -1,0 +1,1 @@
+"""Execution: order planning, risk sizing, simulated fills and the broker-facing services."""

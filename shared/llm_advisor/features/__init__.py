@@ -1,0 +1,1 @@
+"""Features: rolling z-score statistics, Wilder ATR, EMA, bar aggregation, snapshots (pure)."""

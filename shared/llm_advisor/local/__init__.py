@@ -1,0 +1,5 @@
+"""In-process emulation of the deployment: local adapters and the simulated trading day.
+
+``stores`` holds the local twins of the AWS adapters (same contract suites); ``day`` drives a
+whole session through the real Lambda handlers under moto with the Alpaca stand-in.
+"""

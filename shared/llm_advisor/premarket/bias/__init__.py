@@ -1,0 +1,1 @@
+"""Daily bias model: features from daily bars, label rule, numpy inference, training."""

@@ -1,0 +1,1 @@
+"""News for the premarket context: sources behind a port, selection, summaries."""

@@ -1,0 +1,1 @@
+"""Replay: drive the engine over recorded or synthetic sessions (the backtest driver)."""

@@ -1,0 +1,205 @@
+"""The replay driver: every session in a date range through the one engine.
+
+It only wires data around ``Engine``: a minute grid per session built from the bar files,
+the premarket snapshot and seed closes per symbol, the analyst on the session clock, and
+the collected events. Live ticks call the very same ``Engine.step`` with the same inputs,
+which is what makes live/replay parity testable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from llm_advisor.core.calendar import NY, Session, sessions_between
+from llm_advisor.core.config import StrategyConfig
+from llm_advisor.core.errors import UserError
+from llm_advisor.core.models import Advice, Fill, Signal, Trade, TradePlan
+from llm_advisor.core.ports import AnalystPort, TradeValidatorPort
+from llm_advisor.core.progress import progress
+from llm_advisor.features.snapshot import build_snapshots
+from llm_advisor.live.bars import MinuteBars
+from llm_advisor.live.engine import Engine, StepResult, TransitionRow, session_for_config
+from llm_advisor.replay.summary import summarize
+
+NS_MIN = 60_000_000_000
+DailyBiasFn = Callable[[date], Mapping[str, tuple[str, float]]]
+
+
+@dataclass
+class ReplayResult:
+    trades: list[Trade] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    transitions: list[TransitionRow] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    plans: list[TradePlan] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    advices: list[Advice] = field(default_factory=list)
+    equity_curve: list[tuple[datetime, Decimal]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""
+    config: StrategyConfig = field(default_factory=StrategyConfig)
+    sessions: list[date] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+    analyst: str = "neutral"
+    start: date | None = None
+    end: date | None = None
+    symbol_bars: int = 0
+
+    def add(self, r: StepResult) -> None:
+        self.transitions.extend(r.transitions)
+        self.signals.extend(r.signals)
+        self.plans.extend(r.plans)
+        self.fills.extend(r.fills)
+        self.trades.extend(r.trades)
+        self.cancelled.extend(r.cancelled)
+
+
+@dataclass(frozen=True)
+class _Series:
+    ts: NDArray[np.int64]
+    open: NDArray[np.float64]
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+    close: NDArray[np.float64]
+    volume: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> _Series:
+        return cls(
+            ts=pd.DatetimeIndex(df.index).asi8.astype(np.int64),
+            open=df["open"].to_numpy(np.float64),
+            high=df["high"].to_numpy(np.float64),
+            low=df["low"].to_numpy(np.float64),
+            close=df["close"].to_numpy(np.float64),
+            volume=df["volume"].to_numpy(np.float64),
+        )
+
+
+def analysis_times(session: Session, cfg: StrategyConfig) -> list[datetime]:
+    """First analysis at ``analysis_first_time`` (09:45 NY), then every interval, while the
+    session is open."""
+    first = datetime.combine(session.day, cfg.analysis_first_time, tzinfo=NY)
+    t = first.astimezone(session.open.tzinfo)
+    out = []
+    step = timedelta(minutes=cfg.analysis_interval_minutes)
+    while t < session.close:
+        if t >= session.open:
+            out.append(t)
+        t += step
+    return out
+
+
+def run_id_for(
+    cfg: StrategyConfig, symbols: Sequence[str], start: date, end: date, analyst: str, data: str
+) -> str:
+    blob = json.dumps(
+        [cfg.config_hash(), list(symbols), start.isoformat(), end.isoformat(), analyst, data]
+    ).encode()
+    return "replay-" + hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _fingerprint(series: Mapping[str, _Series]) -> str:
+    h = hashlib.sha256()
+    for sym in sorted(series):
+        s = series[sym]
+        h.update(sym.encode())
+        h.update(np.int64(s.ts.size).tobytes())
+        if s.ts.size:
+            h.update(s.ts[[0, -1]].tobytes())
+            h.update(np.float64(s.close.sum()).tobytes())
+    return h.hexdigest()[:16]
+
+
+def run_replay(
+    config: StrategyConfig,
+    bars: Mapping[str, pd.DataFrame],
+    start: date,
+    end: date,
+    analyst: AnalystPort | None = None,
+    validator: TradeValidatorPort | None = None,
+    daily: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    analyst_name: str | None = None,
+    daily_bias: DailyBiasFn | None = None,
+    show_progress: bool | None = None,
+    on_session: Callable[[date, Engine], None] | None = None,
+) -> ReplayResult:
+    """Replay every XNYS session in [start, end] for the symbols in ``bars``."""
+    if not bars:
+        raise UserError("no symbols to replay")
+    sessions = sessions_between(start, end)
+    if not sessions:
+        raise UserError(f"no XNYS sessions between {start} and {end}")
+    symbols = sorted(bars)
+    engine = Engine(config, symbols)
+    series = {s: _Series.of(bars[s]) for s in symbols}
+    snaps = {
+        s: build_snapshots(s, bars[s], sessions, config, (daily or {}).get(s)) for s in symbols
+    }
+    name = analyst_name or ("neutral" if analyst is None else type(analyst).__name__)
+    result = ReplayResult(
+        config=config,
+        sessions=sessions,
+        symbols=symbols,
+        analyst=name,
+        start=start,
+        end=end,
+        run_id=run_id_for(config, symbols, start, end, name, _fingerprint(series)),
+    )
+    n = len(symbols)
+    w = config.rolling_window
+    for day in progress(sessions, len(sessions), "replay", show_progress):
+        sess = session_for_config(day, config)
+        open_ns = int(pd.Timestamp(sess.open).value)
+        close_ns = int(pd.Timestamp(sess.close).value)
+        n_min = sess.minutes
+        grid = np.full((5, n_min, n), np.nan)
+        seeds: dict[str, NDArray[np.float64]] = {}
+        for j, sym in enumerate(symbols):
+            s = series[sym]
+            lo = int(np.searchsorted(s.ts, open_ns, side="left"))
+            hi = int(np.searchsorted(s.ts, close_ns, side="left"))
+            seeds[sym] = s.close[max(0, lo - w) : lo]
+            if hi > lo:
+                mins = (s.ts[lo:hi] - open_ns) // NS_MIN
+                grid[0, mins, j] = s.open[lo:hi]
+                grid[1, mins, j] = s.high[lo:hi]
+                grid[2, mins, j] = s.low[lo:hi]
+                grid[3, mins, j] = s.close[lo:hi]
+                grid[4, mins, j] = s.volume[lo:hi]
+                result.symbol_bars += hi - lo
+        engine.begin_session(sess, {sym: snaps[sym][day] for sym in symbols}, seeds)
+        due = analysis_times(sess, config) if analyst is not None else []
+        bias = daily_bias(day) if daily_bias is not None else None
+        any_bar = ~np.isnan(grid[3]).all(axis=1)
+        a = 0
+        for i in range(n_min):
+            minute = sess.open + timedelta(minutes=i)
+            while a < len(due) and due[a] <= minute:
+                assert analyst is not None
+                advice = analyst.analyze(engine.market_view(due[a], daily_bias=bias))
+                engine.add_advice(advice)
+                result.advices.append(advice)
+                a += 1
+            if not any_bar[i]:
+                continue
+            mb = MinuteBars(grid[0, i], grid[1, i], grid[2, i], grid[3, i], grid[4, i])
+            result.add(engine.step(minute, mb, validator))
+        result.add(engine.end_session())
+        result.equity_curve.append((sess.close, engine.equity))
+        if on_session is not None:
+            on_session(day, engine)
+    result.summary = summarize(
+        result.trades, result.signals, engine.starting_equity, len(sessions)
+    )
+    return result

@@ -1,0 +1,367 @@
+"""The portfolio read side (``core.ports.PortfolioQueries``) on both engines.
+
+Written as a mixin over the repository's connection so the API, the reports and the chatbot
+share one set of queries. Each query is served by an index (see docs/storage.md for plans):
+``trades (session_date, entry_time)`` / ``(symbol, session_date, entry_time)``,
+``trade_signals`` likewise, ``market_analysis (timestamp DESC)``, ``daily_bias`` by its key.
+A repository may be scoped to one run (``Repository.scoped(run_id)``); unscoped, trades and
+signals of every run are served.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from llm_advisor.core.calendar import NY
+from llm_advisor.core.errors import UserError
+from llm_advisor.core.ports import (
+    AnalysisRow,
+    DailyBiasRow,
+    DayPnl,
+    EquityPoint,
+    PnlReport,
+    PositionRow,
+    SignalRow,
+    TradePage,
+    TradeRow,
+)
+from llm_advisor.storage import codec as c
+from llm_advisor.storage.codec import MICROS
+
+if TYPE_CHECKING:
+    from llm_advisor.storage.codec import Codec
+    from llm_advisor.storage.db import PostgresDatabase, SqliteDatabase
+
+MAX_PAGE = 1000
+
+_TRADE_SELECT = (
+    "SELECT id, run_id, symbol, setup, side, signal_time, entry_time, entry_price, exit_time, "
+    "exit_price, qty, exit_reason, pnl, commission, client_order_id FROM trades"
+)
+_SIGNAL_SELECT = (
+    "SELECT signal_time, symbol, setup, side, status, reject_reason, z, ref_price, stop_price, "
+    "target_price, qty, mr_arm_z, mr_trigger_z, tc_arm_z, tc_trigger_z, client_order_id "
+    "FROM trade_signals"
+)
+
+
+def _page(limit: int, offset: int) -> None:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise UserError(f"limit={limit!r}: must be an integer in [1, {MAX_PAGE}]")
+    if not isinstance(offset, int) or offset < 0:
+        raise UserError(f"offset={offset!r}: must be an integer >= 0")
+
+
+def _range(start: date, end: date) -> None:
+    c.day(start, "start")
+    c.day(end, "end")
+    if end < start:
+        raise UserError(f"end={end.isoformat()!r} is before start={start.isoformat()!r}")
+
+
+class PortfolioQueriesImpl:
+    db: SqliteDatabase | PostgresDatabase
+    codec: Codec
+    engine: str
+    scope_run_id: str | None
+
+    def _scope(self, where: list[str], params: list[Any]) -> None:
+        if self.scope_run_id is not None:
+            where.append("run_id = ?")
+            params.append(self.scope_run_id)
+
+    def _rows(self, sql: str, params: list[Any] | tuple[Any, ...]) -> list[Any]:
+        with self.db.transaction() as cur:
+            cur.execute(sql, tuple(params))
+            return cur.fetchall()
+
+    # ------------------------------------------------------------ daily bias
+    def daily_bias(self, day: date, symbol: str | None = None) -> list[DailyBiasRow]:
+        k = self.codec
+        sql = (
+            "SELECT date, symbol, bias, confidence, htf_bias, news_summary, model_version "
+            "FROM daily_bias WHERE date = ?"
+        )
+        params: list[Any] = [k.day(c.day(day, "day"))]
+        if symbol is not None:
+            sql += " AND symbol = ?"
+            params.append(c.symbol(symbol, "symbol"))
+        rows = self._rows(sql + " ORDER BY symbol", params)
+        return [
+            DailyBiasRow(
+                date=k.day_out(r[0]),
+                symbol=r[1],
+                bias=r[2],
+                confidence=r[3],
+                htf_bias=r[4],
+                news_summary=r[5],
+                model_version=r[6],
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------ trades
+    def trades(
+        self,
+        start: date,
+        end: date,
+        symbol: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> TradePage:
+        _range(start, end)
+        _page(limit, offset)
+        k = self.codec
+        where = ["session_date >= ?", "session_date <= ?"]
+        params: list[Any] = [k.day(start), k.day(end)]
+        if symbol is not None:
+            where.append("symbol = ?")
+            params.append(c.symbol(symbol, "symbol"))
+        self._scope(where, params)
+        cond = " WHERE " + " AND ".join(where)
+        with self.db.transaction() as cur:
+            cur.execute("SELECT COUNT(*) FROM trades" + cond, tuple(params))
+            total = int(cur.fetchone()[0])
+            cur.execute(
+                _TRADE_SELECT + cond + " ORDER BY session_date, entry_time, symbol, id "
+                "LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            )
+            rows = cur.fetchall()
+        items = [
+            TradeRow(
+                id=int(r[0]),
+                run_id=r[1],
+                symbol=r[2],
+                setup=r[3],
+                side=r[4],
+                signal_time=k.ts_out(r[5]),
+                entry_time=k.ts_out(r[6]),
+                entry_price=k.dec_out(r[7]),
+                exit_time=k.ts_out(r[8]),
+                exit_price=k.dec_out(r[9]),
+                qty=int(r[10]),
+                exit_reason=r[11],
+                pnl=k.dec_out(r[12]),
+                commission=k.dec_out(r[13]),
+                client_order_id=r[14],
+            )
+            for r in rows
+        ]
+        return TradePage(items=items, total=total, limit=limit, offset=offset)
+
+    # ------------------------------------------------------------ P/L
+    def _money(self, v: Any) -> Decimal:
+        """A summed money column: NUMERIC on PostgreSQL, integer micro-dollars on SQLite."""
+        if v is None:
+            return Decimal(0)
+        if self.engine == "postgres":
+            return Decimal(v)
+        return (Decimal(int(v)) / MICROS).normalize() if v else Decimal(0)
+
+    def pnl(self, start: date, end: date) -> PnlReport:
+        _range(start, end)
+        k = self.codec
+        pg = self.engine == "postgres"
+        pnl_col = "pnl" if pg else "pnl_micros"
+        fee_col = "commission" if pg else "commission_micros"
+        where = ["session_date >= ?", "session_date <= ?"]
+        params: list[Any] = [k.day(start), k.day(end)]
+        self._scope(where, params)
+        cond = " WHERE " + " AND ".join(where)
+        greatest = "GREATEST" if pg else "MAX"
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"SELECT session_date, SUM({pnl_col}), SUM({fee_col}), COUNT(*), "
+                f"SUM(CASE WHEN {pnl_col} > 0 THEN 1 ELSE 0 END), MAX(exit_time) "
+                f"FROM trades{cond} GROUP BY session_date ORDER BY session_date",
+                tuple(params),
+            )
+            day_rows = cur.fetchall()
+            # Peak-to-trough of realized P/L in exit order; the peak starts at 0 (no trade).
+            cur.execute(
+                f"SELECT MAX({greatest}(peak, 0) - cum) FROM ("
+                f"SELECT cum, MAX(cum) OVER (ORDER BY exit_time, id ROWS UNBOUNDED PRECEDING) "
+                f"AS peak FROM (SELECT exit_time, id, SUM({pnl_col}) OVER "
+                f"(ORDER BY exit_time, id ROWS UNBOUNDED PRECEDING) AS cum FROM trades{cond}"
+                f") AS curve) AS dd",
+                tuple(params),
+            )
+            dd_row = cur.fetchone()
+            base = self._base_equity(cur, start)
+        days: list[DayPnl] = []
+        curve: list[EquityPoint] = []
+        equity = base
+        total = Decimal(0)
+        fees = Decimal(0)
+        n = wins = 0
+        for r in day_rows:
+            realized = self._money(r[1])
+            fee = self._money(r[2])
+            days.append(
+                DayPnl(
+                    date=k.day_out(r[0]),
+                    realized=realized,
+                    fees=fee,
+                    trades=int(r[3]),
+                    wins=int(r[4]),
+                )
+            )
+            total += realized
+            fees += fee
+            n += int(r[3])
+            wins += int(r[4])
+            equity += realized
+            curve.append(EquityPoint(time=k.ts_out(r[5]), equity=equity))
+        max_dd = self._money(dd_row[0]) if dd_row and dd_row[0] is not None else Decimal(0)
+        return PnlReport(
+            start_date=start,
+            end_date=end,
+            days=days,
+            total_realized=total,
+            total_fees=fees,
+            trades=n,
+            win_rate=(wins / n) if n else None,
+            max_drawdown=max(max_dd, Decimal(0)),
+            equity_curve=curve,
+        )
+
+    def _base_equity(self, cur: Any, start: date) -> Decimal:
+        """Equity before the range: the last snapshot before it, else the run's first one."""
+        k = self.codec
+        t0 = datetime.combine(start, time(0), tzinfo=NY)
+        where = ""
+        params: list[Any] = []
+        if self.scope_run_id is not None:
+            where = " AND run_id = ?"
+            params.append(self.scope_run_id)
+        cur.execute(
+            f"SELECT equity FROM equity_snapshots WHERE timestamp < ?{where} "
+            "ORDER BY timestamp DESC LIMIT 1",
+            (k.ts(t0), *params),
+        )
+        r = cur.fetchone()
+        if r is None:
+            cur.execute(
+                f"SELECT equity FROM equity_snapshots WHERE timestamp >= ?{where} "
+                "ORDER BY timestamp LIMIT 1",
+                (k.ts(t0), *params),
+            )
+            r = cur.fetchone()
+        return Decimal(0) if r is None else Decimal(str(r[0]))
+
+    # ------------------------------------------------------------ positions
+    def open_positions(self) -> list[PositionRow]:
+        k = self.codec
+        where: list[str] = []
+        params: list[Any] = []
+        self._scope(where, params)
+        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        rows = self._rows(
+            "SELECT symbol, side, qty, entry_price, entry_time, mark_price, stop_price, "
+            f"target_price, client_order_id FROM positions{cond} ORDER BY symbol",
+            params,
+        )
+        out: list[PositionRow] = []
+        for r in rows:
+            entry = k.dec_out(r[3])
+            mark = k.dec_out(r[5])
+            sign = 1 if r[1] == "long" else -1
+            unreal = None if mark is None or entry is None else (mark - entry) * int(r[2]) * sign
+            out.append(
+                PositionRow(
+                    symbol=r[0],
+                    side=r[1],
+                    qty=int(r[2]),
+                    entry_price=entry,
+                    entry_time=k.ts_out(r[4]),
+                    mark_price=mark,
+                    unrealized_pnl=unreal,
+                    stop_price=k.dec_out(r[6]),
+                    target_price=k.dec_out(r[7]),
+                    client_order_id=r[8],
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------ market analysis
+    def latest_analysis(self, at: datetime | None = None) -> AnalysisRow | None:
+        k = self.codec
+        sql = (
+            "SELECT timestamp, session_date, provider, model, market_assessment, confidence, "
+            "mult_mr_arm, mult_mr_trigger, mult_tc_arm, mult_tc_trigger, reasoning, per_symbol "
+            "FROM market_analysis"
+        )
+        params: list[Any] = []
+        if at is not None:
+            sql += " WHERE timestamp <= ?"
+            params.append(k.ts(c.utc(at, "at")))
+        rows = self._rows(sql + " ORDER BY timestamp DESC, id DESC LIMIT 1", params)
+        if not rows:
+            return None
+        r = rows[0]
+        return AnalysisRow(
+            timestamp=k.ts_out(r[0]),
+            session_date=k.day_out(r[1]),
+            provider=r[2],
+            model=r[3],
+            market_assessment=r[4],
+            confidence=r[5],
+            mult_mr_arm=r[6],
+            mult_mr_trigger=r[7],
+            mult_tc_arm=r[8],
+            mult_tc_trigger=r[9],
+            reasoning=r[10],
+            per_symbol=k.json_out(r[11]) or {},
+        )
+
+    # ------------------------------------------------------------ signals
+    def signals(
+        self, start: date, end: date, symbol: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[SignalRow]:
+        _range(start, end)
+        _page(limit, offset)
+        k = self.codec
+        where = ["session_date >= ?", "session_date <= ?"]
+        params: list[Any] = [k.day(start), k.day(end)]
+        if symbol is not None:
+            where.append("symbol = ?")
+            params.append(c.symbol(symbol, "symbol"))
+        self._scope(where, params)
+        rows = self._rows(
+            _SIGNAL_SELECT
+            + " WHERE "
+            + " AND ".join(where)
+            + " ORDER BY session_date, signal_time, symbol, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [
+            SignalRow(
+                signal_time=k.ts_out(r[0]),
+                symbol=r[1],
+                setup=r[2],
+                side=r[3],
+                status=r[4],
+                reject_reason=r[5],
+                z=r[6],
+                ref_price=k.dec_out(r[7]),
+                stop_price=k.dec_out(r[8]),
+                target_price=k.dec_out(r[9]),
+                qty=int(r[10]),
+                mr_arm_z=r[11],
+                mr_trigger_z=r[12],
+                tc_arm_z=r[13],
+                tc_trigger_z=r[14],
+                client_order_id=r[15],
+            )
+            for r in rows
+        ]
+
+    def ping(self) -> bool:
+        try:
+            rows = self._rows("SELECT 1", [])
+        except Exception:
+            return False
+        return bool(rows) and rows[0][0] == 1
