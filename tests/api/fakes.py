@@ -65,7 +65,8 @@ class FakePortfolio:
             for t in self.trade_rows
             if start <= ny_day(t.exit_time) <= end and symbol in (None, t.symbol)
         ]
-        rows.sort(key=lambda t: (t.exit_time, t.id), reverse=True)
+        # storage's order: session date, then entry time (oldest first)
+        rows.sort(key=lambda t: (ny_day(t.exit_time), t.entry_time, t.symbol, t.id))
         return TradePage(
             items=rows[offset : offset + limit], total=len(rows), limit=limit, offset=offset
         )
@@ -129,7 +130,7 @@ class FakePortfolio:
             for s in self.signal_rows
             if start <= ny_day(s.signal_time) <= end and symbol in (None, s.symbol)
         ]
-        rows.sort(key=lambda s: s.signal_time, reverse=True)
+        rows.sort(key=lambda s: (ny_day(s.signal_time), s.signal_time, s.symbol))
         return rows[offset : offset + limit]
 
     def ping(self) -> bool:

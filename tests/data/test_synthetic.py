@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ WEEK = date(2026, 1, 5)
 
 @pytest.fixture(scope="module")
 def month() -> dict[str, pd.DataFrame]:
-    return SyntheticMarket(7).minute_bars([*FIVE, "THNX"], WEEK, 20)
+    return SyntheticMarket(7).minute_bars([*FIVE, "ILLQ"], WEEK, 20)
 
 
 def _ny(df: pd.DataFrame) -> pd.DatetimeIndex:
@@ -84,9 +85,9 @@ def test_full_days_have_390_regular_bars_for_liquid_names(month: dict[str, pd.Da
 def test_thin_names_have_some_missing_minutes_but_never_invented_ones(
     month: dict[str, pd.DataFrame],
 ) -> None:
-    assert symbol_profile("THNX").missing_rate > 0
+    assert symbol_profile("ILLQ").missing_rate > 0
     days = SyntheticMarket.session_days(WEEK, 20)
-    counts = [len(_regular(month["THNX"], d)) for d in days]
+    counts = [len(_regular(month["ILLQ"], d)) for d in days]
     assert all(c <= 390 for c in counts)
     assert sum(counts) < 390 * len(days)
     assert min(counts) > 300
@@ -165,7 +166,7 @@ def test_opening_gaps_exist(month: dict[str, pd.DataFrame]) -> None:
     df = month["TSLA"]
     days = SyntheticMarket.session_days(WEEK, 20)
     gaps = []
-    for prev, day in zip(days, days[1:], strict=False):
+    for prev, day in itertools.pairwise(days):
         prev_close = _regular(df, prev)["close"].iloc[-1]
         today_open = _regular(df, day)["open"].iloc[0]
         gaps.append(abs(today_open / prev_close - 1))
@@ -185,13 +186,12 @@ def test_trending_sessions_move_further_than_mean_reverting_ones() -> None:
     market = SyntheticMarket(7)
     regimes = market.session_regimes("QQQ", start, n)
     df = market.minute_bars(["QQQ"], start, n, premarket=False)["QQQ"]
-    moves: dict[str, list[float]] = {
-        SyntheticMarket.TRENDING: [],
-        SyntheticMarket.MEAN_REVERTING: [],
-    }
+    trending, reverting = SyntheticMarket.TRENDING, SyntheticMarket.MEAN_REVERTING
+    moves: dict[str, list[float]] = {trending: [], reverting: []}
     for day, g in df.groupby(_ny(df).date):
+        assert isinstance(day, date)
         moves[regimes[day]].append(abs(np.log(g["close"].iloc[-1] / g["open"].iloc[0])))
-    assert np.mean(moves[SyntheticMarket.TRENDING]) > np.mean(moves[SyntheticMarket.MEAN_REVERTING])
+    assert np.mean(moves[trending]) > np.mean(moves[reverting])
 
 
 def test_rolling_z_arms_and_triggers_the_stdev_thresholds(month: dict[str, pd.DataFrame]) -> None:
@@ -228,3 +228,8 @@ def test_synthetic_bars_round_trip_through_bar_files(tmp_path: Path) -> None:
 def test_sessions_must_be_positive() -> None:
     with pytest.raises(ValueError, match="sessions=0"):
         SyntheticMarket(7).minute_bars(["SPY"], WEEK, 0)
+
+
+def test_start_beyond_the_exchange_calendar_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="start=2100-01-04 sessions=3"):
+        SyntheticMarket.session_days(date(2100, 1, 4), 3)

@@ -64,7 +64,7 @@ class LLMStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def do_POST(self) -> None:
@@ -81,7 +81,9 @@ class LLMStandIn:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -150,8 +152,12 @@ class LLMStandIn:
         stop = "end_turn"
         if reply.kind == "tool":
             content = [
-                {"type": "tool_use", "id": "toolu_1", "name": tools[0]["name"],
-                 "input": reply.payload}
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": tools[0]["name"],
+                    "input": reply.payload,
+                }
             ]
             stop = "tool_use"
         elif reply.kind == "refusal":

@@ -33,7 +33,7 @@ class MarketAnalyzer:
         config: StrategyConfig,
         *,
         budget_tokens: int = DEFAULT_USER_BUDGET_TOKENS,
-        max_output_tokens: int = 600,
+        max_output_tokens: int = 400,
     ) -> None:
         self.llm = llm
         self.config = config

@@ -206,7 +206,7 @@ class StructuredLLM:
             if rec is None:
                 continue
             if rec.response is None or rec.error is not None:
-                return None, rec, f"replayed error: {rec.error}"
+                return None, rec, rec.error or "replayed error"
             return LLMReply.from_dict(rec.response), rec, None
         if self.strict_replay:
             h = request_hash(self.model, request.prompt(), request.schema)

@@ -27,7 +27,7 @@ CHARS_PER_TOKEN = 3.5
 # Tokens Anthropic adds to the system prompt when a tool is forced (``tool_choice: tool``).
 TOOL_USE_OVERHEAD_TOKENS = 313
 DEFAULT_USER_BUDGET_TOKENS = 4600
-NEWS_MAX_CHARS = 1500
+NEWS_MAX_CHARS = 700
 
 _STATE = {
     State.IDLE: "I",
@@ -100,8 +100,8 @@ def symbol_row(s: SymbolView) -> str:
 
 ROW_HEADER = "sym,state,z,atr_pct,htf,daily(conf),ret%,range%,trades"
 LEGEND = (
-    "state: I idle, MRA mr_armed, TCA tc_armed, TCP tc_pullback, POS in position, "
-    "CD cooldown, X done. atr_pct: daily ATR percentile (0-100). ret%/range%: last interval."
+    "state: I idle, MRA/TCA mr/tc armed, TCP tc pullback, POS position, CD cooldown, X done; "
+    "atr_pct: daily ATR percentile; ret%, range%: last interval."
 )
 
 
@@ -161,7 +161,6 @@ def analysis_prompt(
     if view.news_summary.strip():
         tail.append("Premarket news summary:")
         tail.append(fence(view.news_summary, "news"))
-    tail.append("Call the tool market_analysis once.")
 
     fixed = "\n".join([*head, LEGEND, ROW_HEADER, *tail])
     remaining = budget_tokens * CHARS_PER_TOKEN - len(fixed) - 80
@@ -174,7 +173,7 @@ def analysis_prompt(
         rows.append(row)
         remaining -= len(row) + 1
     shown = (
-        f"Symbols: all {len(rows)}, largest |z| first."
+        f"Symbols (all {len(rows)}):"
         if len(rows) == len(ranked)
         else f"Symbols: the {len(rows)} of {len(ranked)} with the largest |z|."
     )
@@ -208,5 +207,4 @@ def validation_prompt(signal: Signal, view: MarketView) -> str:
     if view.news_summary.strip():
         lines.append("Premarket news summary:")
         lines.append(fence(view.news_summary, "news", max_chars=800))
-    lines.append("Call the tool trade_verdict once.")
     return "\n".join(lines)

@@ -3,8 +3,10 @@
 It is the default when no credentials are set, the demo's analyst and the baseline an LLM
 must beat in ``replay --compare``. The rules encode the system prompt's guidance with
 continuous (not step) responses so that a typical day actually moves the multipliers:
-- volatility (median daily ATR percentile, VIX) raises every arm threshold when high and
-  lowers them when the tape is quiet;
+- volatility (median daily ATR percentile, VIX, and the last interval's range in units of
+  the 5-minute ATR) raises every arm threshold when high and lowers them when quiet;
+- an extended one-way tape (mean signed z across the universe) raises the MR arm and lowers
+  the TC arm: the move is more likely to continue than to snap back;
 - a one-sided universe (higher-timeframe biases agreeing) raises MR thresholds (fading a
   trend is costly) and lowers the TC arm (trends continue);
 - daily biases that contradict the higher-timeframe bias raise the TC thresholds;
@@ -79,11 +81,25 @@ def rules_analysis(view: MarketView, config: StrategyConfig) -> AnalysisResult:
         if s.interval_return_pct is not None and math.isfinite(s.interval_return_pct)
     ]
     move = statistics.fmean(abs(r) for r in rets) if rets else 0.0
+    # Realized intraday volatility: the interval's close range over the 5-minute ATR
+    # (about 1.2 on a typical interval of 15 minutes).
+    ranges = [
+        (s.interval_high - s.interval_low) / s.atr_5m
+        for s in syms
+        if s.interval_high is not None
+        and s.interval_low is not None
+        and s.atr_5m is not None
+        and s.atr_5m > 0
+    ]
+    if ranges:
+        vol += min(0.15, max(-0.15, (statistics.median(ranges) - 1.2) * 0.3))
+    zs = [s.z for s in syms if s.z is not None and math.isfinite(s.z)]
+    trend = min(1.0, abs(statistics.fmean(zs)) / 1.5) if zs else 0.0
 
     base = ThresholdMultipliers(
-        mr_arm=_r(1.0 + vol + 0.20 * agree),
+        mr_arm=_r(1.0 + vol + 0.20 * agree + 0.25 * trend),
         mr_trigger=_r(1.0 + vol / 2.0),
-        tc_arm=_r(1.0 + vol / 2.0 - 0.25 * agree + 0.25 * disagree),
+        tc_arm=_r(1.0 + vol / 2.0 - 0.25 * agree - 0.20 * trend + 0.25 * disagree),
         tc_trigger=_r(1.0 + 0.10 * disagree),
     ).clamped(lo, hi)
 
@@ -105,8 +121,9 @@ def rules_analysis(view: MarketView, config: StrategyConfig) -> AnalysisResult:
     net = sum(dirs)
     if atrp >= 75 or (view.vix is not None and view.vix >= 28):
         assessment = "volatile"
-    elif agree >= 0.5:
-        assessment = "bullish" if net > 0 else "bearish"
+    elif agree >= 0.5 or trend >= 0.5:
+        lean = net if agree >= 0.5 else (statistics.fmean(zs) if zs else 0.0)
+        assessment = "bullish" if lean > 0 else "bearish"
     elif agree < 0.2 and move < 0.15:
         assessment = "choppy"
     else:
@@ -124,7 +141,9 @@ def rules_analysis(view: MarketView, config: StrategyConfig) -> AnalysisResult:
         per_symbol=per,
         reasoning=(
             f"rules: median atr_pct {atrp:.0f}, htf agreement {agree:.2f}, "
-            f"daily/htf disagreement {disagree:.2f}, mean |interval move| {move:.2f}%"
+            f"daily/htf disagreement {disagree:.2f}, one-way extension {trend:.2f}, "
+            f"interval range/ATR {statistics.median(ranges) if ranges else float('nan'):.2f}, "
+            f"mean |interval move| {move:.2f}%"
         ),
     )
 

@@ -38,10 +38,10 @@ class _Answer(BaseModel):
 
 
 class MultipliersAnswer(_Answer):
-    mr_arm: float = Field(description="factor on the mean-reversion arm threshold, 0.5-1.5")
-    mr_trigger: float = Field(description="factor on the mean-reversion trigger threshold")
-    tc_arm: float = Field(description="factor on the trend-continuation arm threshold")
-    tc_trigger: float = Field(description="factor on the trend-continuation trigger threshold")
+    mr_arm: float
+    mr_trigger: float
+    tc_arm: float
+    tc_trigger: float
 
 
 class SymbolMultipliersAnswer(_Answer):
@@ -55,15 +55,13 @@ class AnalysisAnswer(_Answer):
     """What the market analysis tool call must contain."""
 
     market_assessment: Literal["bullish", "bearish", "choppy", "volatile", "neutral"]
-    opportunities: list[str] = Field(
-        default_factory=list, description="symbols worth watching, most promising first"
-    )
+    opportunities: list[str] = Field(default_factory=list, description="symbols, best first")
     confidence: float = Field(description="0-100")
     threshold_multipliers: MultipliersAnswer
     per_symbol: dict[str, SymbolMultipliersAnswer] = Field(
-        default_factory=dict, description="optional overrides for a few symbols only"
+        default_factory=dict, description="optional, few symbols"
     )
-    reasoning: str = Field(description="two sentences at most")
+    reasoning: str = Field(description="one sentence")
 
     _conf = field_validator("confidence", mode="before")(_confidence)
     _text = field_validator("reasoning", mode="before")(_clip_text)
@@ -116,6 +114,9 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 
 
 def tool_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with ``$ref``s inlined (providers differ in $defs support)."""
+    """The model's JSON schema with ``$ref``s inlined (providers differ in $defs support),
+    without titles and docstrings: every schema byte is paid for on every call."""
     raw = model.model_json_schema()
-    return dict(_inline(raw, raw.get("$defs", {})))
+    out = dict(_inline(raw, raw.get("$defs", {})))
+    out.pop("description", None)
+    return out

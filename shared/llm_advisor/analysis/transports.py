@@ -94,10 +94,18 @@ class AnthropicMessagesTransport:
     """Anthropic's Messages API, either direct (``Anthropic``) or on Bedrock
     (``AnthropicBedrock``, which posts the same body to ``/model/<id>/invoke``)."""
 
-    def __init__(self, provider: str, model: str, client_factory: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        client_factory: Callable[[], Any],
+        temperature: float | None = 0.0,
+    ) -> None:
         self.provider = provider
         self.model = model
         self._factory = client_factory
+        # The SDK's typed signature has no temperature; the API accepts it in the body.
+        self._extra_body = {"temperature": temperature} if temperature is not None else None
         self._client: Any = None
 
     def _get(self) -> Any:
@@ -122,7 +130,7 @@ class AnthropicMessagesTransport:
                     }
                 ],
                 tool_choice={"type": "tool", "name": request.tool_name},
-                temperature=0.0,
+                extra_body=self._extra_body,
                 timeout=timeout_s,
             )
         except (anthropic.APITimeoutError, anthropic.APIConnectionError) as exc:

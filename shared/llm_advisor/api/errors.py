@@ -3,7 +3,9 @@
 A portfolio API is public: a stack trace or an SQL fragment in a 500 tells an attacker the
 schema and the library versions. So every exception ends here. Client mistakes get 400/422
 with the offending field named; anything unexpected is logged in full with a request id and
-the client receives only that id.
+the client receives only that id. That includes the query layer's ``UserError``: the API has
+validated every parameter before calling it, so one reaching here is a configuration or
+connection problem (its text names hosts and URLs), not something the caller can fix.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from llm_advisor.api.schemas import ErrorBody, FieldProblem
-from llm_advisor.core.errors import UserError
 
 log = logging.getLogger("llm_advisor.api")
 
@@ -103,17 +104,6 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
             )
         )
 
-    def _user_error(exc: UserError) -> Response[Any]:
-        # Raised by the query layer for input it refuses; its messages name field and value.
-        return _respond(
-            ErrorBody(
-                status=HTTPStatus.BAD_REQUEST,
-                error="bad_request",
-                message=str(exc).splitlines()[0][:300] if str(exc) else "bad request",
-                request_id=request_id(app),
-            )
-        )
-
     def _not_found(_exc: NotFoundError) -> Response[Any]:
         path = app.current_event.path
         return _respond(
@@ -150,7 +140,6 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     for exc_class, handler in (
         (RequestValidationError, _validation),
         (ApiError, _api_error),
-        (UserError, _user_error),
         (NotFoundError, _not_found),
         (ServiceError, _service_error),
         (Exception, _internal),

@@ -99,6 +99,7 @@ def resolve_range(
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise bad_request(
             "start_date",
-            f"range {start.isoformat()}..{end.isoformat()} is longer than {MAX_RANGE_DAYS} days",
+            f"start_date={start.isoformat()}..end_date={end.isoformat()} is longer than "
+            f"{MAX_RANGE_DAYS} days",
         )
     return start, end

@@ -25,7 +25,8 @@ def client(service: str, region: str | None = None, endpoint_url: str | None = N
         if found is None:
             import boto3
 
-            found = boto3.client(service, region_name=region, endpoint_url=endpoint_url)
+            session: Any = boto3.session.Session()
+            found = session.client(service, region_name=region, endpoint_url=endpoint_url)
             _clients[key] = found
     return found
 

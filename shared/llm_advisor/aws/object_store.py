@@ -9,7 +9,12 @@ class S3ObjectStore:
     """Objects under an optional prefix of one bucket; a missing key reads as None."""
 
     def __init__(
-        self, bucket: str, prefix: str = "", region: str | None = None, *, endpoint_url: str | None = None
+        self,
+        bucket: str,
+        prefix: str = "",
+        region: str | None = None,
+        *,
+        endpoint_url: str | None = None,
     ) -> None:
         if not bucket:
             raise ValueError("bucket='' : the archive bucket name is required")

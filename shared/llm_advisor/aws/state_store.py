@@ -71,8 +71,7 @@ class DynamoStateStore:
             client.put_item(**kwargs)
         except client.exceptions.ConditionalCheckFailedException:
             raise ConflictError(
-                f"state {key!r}: expected version {expected_version}, "
-                "but another writer changed it"
+                f"state {key!r}: expected version {expected_version}, but another writer changed it"
             ) from None
         except client.exceptions.ProvisionedThroughputExceededException as exc:
             raise RetryableError(f"state {key!r}: throttled ({exc})") from exc

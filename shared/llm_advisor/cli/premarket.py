@@ -25,13 +25,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--bars-dir", type=Path, help="directory of 1-minute SYMBOL.csv.gz files")
     p.add_argument("--daily-dir", type=Path, help="directory of daily SYMBOL.csv.gz files")
     p.add_argument("--news-file", type=Path, help="headlines CSV (published_utc,symbols,...)")
-    p.add_argument("--rss", action="append", default=[], metavar="URL_OR_FILE",
-                   help="RSS/Atom feed (repeatable); SYMBOL=URL binds the feed to a ticker")
+    p.add_argument(
+        "--rss",
+        action="append",
+        default=[],
+        metavar="URL_OR_FILE",
+        help="RSS/Atom feed (repeatable); SYMBOL=URL binds the feed to a ticker",
+    )
     p.add_argument("--symbols", nargs="+", help=f"default: {' '.join(DEFAULT_WATCHLIST)}")
-    p.add_argument("--out-dir", type=Path, default=Path("data"),
-                   help="base directory; writes daily_news/DATE/processed/premarket_context.json")
-    p.add_argument("--archive-dir", type=Path,
-                   help="also archive to this folder at YYYY/MM/DATE/premarket_context.json")
+    p.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path("data"),
+        help="base directory; writes daily_news/DATE/processed/premarket_context.json",
+    )
+    p.add_argument(
+        "--archive-dir",
+        type=Path,
+        help="also archive to this folder at YYYY/MM/DATE/premarket_context.json",
+    )
     p.add_argument("--db", help="database URL (sqlite:///... or postgresql://...)")
     p.add_argument("--model", type=Path, help="bias model artifact (default: the packaged one)")
     p.add_argument("--run-time", default="09:00", help="America/New_York HH:MM of the run")
@@ -65,7 +77,7 @@ def _open_repository(url: str) -> Any:
         opener = storage.open_repository
     except (ImportError, AttributeError):
         raise UserError(f"--db={url!r}: the storage package has no open_repository()") from None
-    return opener(url)
+    return opener(url, migrate_schema=True)
 
 
 def run_premarket(args: argparse.Namespace) -> int:
@@ -138,8 +150,9 @@ def run_premarket(args: argparse.Namespace) -> int:
         print(f"warning: {exc}; contexts will carry no bias", file=sys.stderr)
         model = None
 
-    ctx = build_premarket_context(day, [s for s in symbols if s not in pre_excluded], bars,
-                                  daily, news, model, cfg)
+    ctx = build_premarket_context(
+        day, [s for s in symbols if s not in pre_excluded], bars, daily, news, model, cfg
+    )
     ctx = ctx.model_copy(update={"excluded": {**pre_excluded, **ctx.excluded}})
     path = write_context_file(ctx, args.out_dir)
     print(f"premarket {day.isoformat()}: {len(ctx.symbols)} symbol(s) -> {path}")

@@ -356,7 +356,7 @@ def sniff_kind(path: Path) -> Kind:
     path = Path(path)
     if _is_parquet(path):
         try:
-            import pyarrow.parquet as pq  # type: ignore[import-untyped]
+            import pyarrow.parquet as pq
         except ImportError:
             raise DataError(
                 f"{path}: reading Parquet needs pyarrow (pip install pyarrow)"

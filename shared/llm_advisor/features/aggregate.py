@@ -8,16 +8,18 @@ replay computes a snapshot for every session of every symbol.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from llm_advisor.core.calendar import NY, is_session, make_session
+from llm_advisor.core.calendar import is_session, make_session
 
 NS_PER_MIN = 60_000_000_000
+NS_PER_DAY = 86_400 * 1_000_000_000
+EPOCH = date(1970, 1, 1)
 
 
 @lru_cache(maxsize=8192)
@@ -43,20 +45,30 @@ class SessionBars:
 
 
 def regular_session(df: pd.DataFrame) -> SessionBars:
-    """Keep bars whose start lies in [open, close) of an XNYS session."""
+    """Keep bars whose start lies in [open, close) of an XNYS session.
+
+    A US regular session never crosses UTC midnight (09:30-16:00 NY is 13:30-21:00 UTC at
+    the latest), so each bar's candidate session is its UTC calendar day: integer
+    arithmetic instead of a time-zone conversion of every row.
+    """
     if df.empty:
         e = np.empty(0)
         ei = np.empty(0, dtype=np.int64)
         return SessionBars(ei, e, e, e, e, e, ei, ei)
-    idx = pd.DatetimeIndex(df.index)
-    ts = idx.asi8.astype(np.int64)
-    ny_days = idx.tz_convert(NY).normalize().tz_localize(None)
-    uniq, inv = np.unique(ny_days.values, return_inverse=True)
+    ts = pd.DatetimeIndex(df.index).asi8.astype(np.int64)
+    utc_day = ts // NS_PER_DAY
+    if ts.size > 1 and bool(np.all(ts[1:] > ts[:-1])):
+        # sorted input (every loaded bar file): unique days from the change points
+        change = np.concatenate(([True], utc_day[1:] != utc_day[:-1]))
+        uniq = utc_day[change]
+        inv = np.cumsum(change) - 1
+    else:
+        uniq, inv = np.unique(utc_day, return_inverse=True)
     opens = np.full(uniq.size, -1, dtype=np.int64)
     closes = np.full(uniq.size, -1, dtype=np.int64)
     ords = np.zeros(uniq.size, dtype=np.int64)
-    for i, d in enumerate(pd.DatetimeIndex(uniq)):
-        day = d.date()
+    for i, d in enumerate(uniq.tolist()):
+        day = EPOCH + timedelta(days=int(d))
         ords[i] = day.toordinal()
         b = _session_bounds(day)
         if b is not None:

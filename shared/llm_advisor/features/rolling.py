@@ -9,6 +9,7 @@ bit where it stopped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,26 @@ class RollingStats:
         self.mean: NDArray[np.float64] = np.zeros(n)
         self.m2: NDArray[np.float64] = np.zeros(n)
         self.since_resync: NDArray[np.int64] = np.zeros(n, dtype=np.int64)
+
+    def reset_all(self, seeds: Sequence[Sequence[float] | NDArray[np.float64] | None]) -> None:
+        """Refill every row from its seed closes (the last ``window`` are kept).
+
+        Rows are computed together with the same masked full-width arithmetic as the
+        periodic resync, so one symbol alone and the same symbol among 500 get identical
+        statistics (live/replay parity)."""
+        w = self.window
+        self.ring[:, :] = 0.0
+        for i, seed in enumerate(seeds):
+            c = np.asarray(seed if seed is not None else (), dtype=np.float64)[-w:]
+            self.ring[i, : c.size] = c
+            self.count[i] = c.size
+        self.head[:] = self.count % w
+        self.since_resync[:] = 0
+        self.mean[:] = 0.0
+        self.m2[:] = 0.0
+        rows = np.flatnonzero(self.count > 0)
+        if rows.size:
+            self._resync(rows)
 
     def reset_row(self, i: int, closes: NDArray[np.float64]) -> None:
         """Refill row i from scratch with the last ``window`` of ``closes`` (seeding)."""

@@ -68,6 +68,45 @@ def htf_bias(slope_daily: float, slope_hourly: float, tag: Tag) -> Bias:
     return "neutral"
 
 
+def tags_at(high: NDArray[np.float64], low: NDArray[np.float64], k: NDArray[np.int64]) -> list[Tag]:
+    """``hh_ll_tag`` of the sessions before each k (vectorized with cumulative counts)."""
+    n = high.size
+    up = np.zeros(n, dtype=np.int64)
+    dn = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        up[1:] = (high[1:] > high[:-1]) & (low[1:] > low[:-1])
+        dn[1:] = (high[1:] < high[:-1]) & (low[1:] < low[:-1])
+    cu = np.concatenate(([0], np.cumsum(up)))
+    cd = np.concatenate(([0], np.cumsum(dn)))
+    # comparisons of bars [k-5+1, k) against their predecessors, never before bar 1
+    lo = np.maximum(k - TAG_SESSIONS + 1, 1)
+    hi = np.maximum(k, lo)
+    ups = cu[hi] - cu[lo]
+    dns = cd[hi] - cd[lo]
+    return [
+        "HH_HL" if u >= TAG_NEEDED else "LL_LH" if d >= TAG_NEEDED else "RANGE"
+        for u, d in zip(ups.tolist(), dns.tolist(), strict=True)
+    ]
+
+
+def percentiles_at(
+    atr: NDArray[np.float64], first: int, k: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """``atr_percentile`` before each k, where ATR values start at index ``first``."""
+    out = np.full(k.size, 50.0)
+    m = np.maximum(k - first, 0)  # how many ATR values exist before k
+    ok = m >= ATR_PCT_MIN_VALUES
+    if not ok.any():
+        return out
+    idx, valid = _window_index(k[ok], ATR_PCT_LOOKBACK)
+    valid &= idx >= first
+    vals = atr[idx]
+    latest = atr[k[ok] - 1]
+    le = (vals <= latest[:, None]) & valid
+    out[ok] = 100.0 * le.sum(axis=1) / valid.sum(axis=1)
+    return out
+
+
 @dataclass(frozen=True)
 class Bands:
     mu: float | None
@@ -95,6 +134,60 @@ def bands_5m(five: Aggregated, k: int, bars: int, period: int) -> Bands:
     return Bands(mu, sigma, atr, (), float(c[-1]))
 
 
+def _window_index(k: NDArray[np.int64], width: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Row r holds the indices [k[r]-width, k[r]) (right-aligned) and a mask of the valid
+    ones, so per-session window statistics run as one matrix operation."""
+    cols = np.arange(width, dtype=np.int64) - width
+    idx = k[:, None] + cols[None, :]
+    valid = idx >= 0
+    return np.where(valid, idx, 0), valid
+
+
+def _bands_all(five: Aggregated, kf: NDArray[np.int64], bars: int, period: int) -> list[Bands]:
+    """``bands_5m`` for every session at once: the Wilder recursion steps through the
+    window's columns for all sessions together (the same arithmetic as the scalar form)."""
+    m = kf.size
+    if m == 0 or len(five) == 0:
+        return [bands_5m(five, int(k), bars, period) for k in kf]
+    idx, valid = _window_index(kf, bars)
+    c = five.close[idx]
+    h = five.high[idx]
+    lo = five.low[idx]
+    count = valid.sum(axis=1)
+    first = bars - count  # column of each row's first bar
+    prev_c = np.concatenate((np.full((m, 1), np.nan), c[:, :-1]), axis=1)
+    tr = np.maximum(h - lo, np.maximum(np.abs(h - prev_c), np.abs(lo - prev_c)))
+    cols = np.arange(bars)[None, :]
+    tr = np.where(cols == first[:, None], h - lo, tr)  # first TR of each window: high - low
+    out: list[Bands] = []
+    atr = np.full(m, np.nan)
+    ok = count >= period
+    if ok.any():
+        # seed: mean of the first `period` TRs of each window, then Wilder forward
+        seed_cols = first[:, None] + np.arange(period)[None, :]
+        seed_cols = np.minimum(seed_cols, bars - 1)
+        seeds = np.take_along_axis(tr, seed_cols, axis=1).mean(axis=1)
+        atr = np.where(ok, seeds, np.nan)
+        start_col = first + period
+        for j in range(int(start_col[ok].min()), bars):
+            step = ok & (j >= start_col)
+            atr = np.where(step, ((period - 1) * atr + tr[:, j]) / period, atr)
+    cz = np.where(valid, c, 0.0)
+    safe = np.maximum(count, 1)
+    mu = cz.sum(axis=1) / safe
+    sig = np.sqrt((np.where(valid, c - mu[:, None], 0.0) ** 2).sum(axis=1) / safe)
+    for r in range(m):
+        n = int(count[r])
+        if n == 0:
+            out.append(Bands(None, None, None, (), None))
+        elif n < period:
+            warm = tuple(float(x) for x in tr[r, bars - n :])
+            out.append(Bands(float(mu[r]), float(sig[r]), None, warm, float(c[r, -1])))
+        else:
+            out.append(Bands(float(mu[r]), float(sig[r]), float(atr[r]), (), float(c[r, -1])))
+    return out
+
+
 def build_snapshots(
     symbol: str,
     minute_bars: pd.DataFrame,
@@ -118,31 +211,38 @@ def build_snapshots(
     d_atr = wilder_atr(d_tr, config.atr_period)
     h_ema = ema(h_bars.close, config.ema_span)
 
+    ords = np.array([d.toordinal() for d in sessions], dtype=np.int64)
+    kd_all = np.searchsorted(d_bars.session_day, ords, side="left").astype(np.int64)
+    kh_all = np.searchsorted(h_bars.session_day, ords, side="left").astype(np.int64)
+    kf_all = np.searchsorted(f_bars.session_day, ords, side="left").astype(np.int64)
+    bands = _bands_all(f_bars, kf_all, config.band_bars_5m, config.atr_period)
+    first_atr = config.atr_period - 1
+    tags = tags_at(d_bars.high, d_bars.low, kd_all)
+    pcts = percentiles_at(d_atr, first_atr, kd_all)
+
     out: dict[date, Snapshot] = {}
-    for day in sessions:
-        kd = d_bars.count_before(day)
-        kh = h_bars.count_before(day)
-        kf = f_bars.count_before(day)
+    for r, day in enumerate(sessions):
+        kd = int(kd_all[r])
+        kh = int(kh_all[r])
         s_daily = slope(d_ema, d_bars.close, kd)
         s_hourly = slope(h_ema, h_bars.close, kh)
-        tag = hh_ll_tag(d_bars.high[:kd], d_bars.low[:kd])
-        atr_vals = d_atr[:kd]
-        atr_vals = atr_vals[~np.isnan(atr_vals)]
-        bands = bands_5m(f_bars, kf, config.band_bars_5m, config.atr_period)
-        out[day] = Snapshot(
+        tag = tags[r]
+        atr_daily = float(d_atr[kd - 1]) if kd > first_atr else None
+        b = bands[r]
+        out[day] = Snapshot.model_construct(
             symbol=symbol,
             session_date=day.isoformat(),
             ema_slope_daily=s_daily,
             ema_slope_hourly=s_hourly,
             hh_ll_tag=tag,
-            atr_daily=float(atr_vals[-1]) if atr_vals.size else None,
-            atr_percentile=atr_percentile(atr_vals),
+            atr_daily=atr_daily,
+            atr_percentile=float(pcts[r]),
             htf_bias=htf_bias(s_daily, s_hourly, tag),
-            band_mu=bands.mu,
-            band_sigma=bands.sigma,
-            atr_5m=bands.atr,
-            atr_5m_warmup=bands.warmup,
-            last_close_5m=bands.last_close,
+            band_mu=b.mu,
+            band_sigma=b.sigma,
+            atr_5m=b.atr,
+            atr_5m_warmup=b.warmup,
+            last_close_5m=b.last_close,
             daily_bars=kd,
         )
     return out

@@ -63,6 +63,7 @@ STATE_NAMES: tuple[State, ...] = (
     State.COOLDOWN,
     State.DONE,
 )
+_STATE_STR: tuple[str, ...] = tuple(st.value for st in STATE_NAMES)
 _BIAS_SIGN = {"bullish": 1, "bearish": -1, "neutral": 0}
 _ONE_MIN = timedelta(minutes=1)
 STATE_VERSION = 1
@@ -111,10 +112,45 @@ class TransitionRow(NamedTuple):
         return self.to_model().model_dump(mode=mode)
 
 
+class SignalRecord(NamedTuple):
+    """A signal as the engine emits it: the fields of ``core.models.Signal`` in a tuple
+    (thousands per replayed day at 500 symbols; ``to_model`` validates for storage)."""
+
+    signal_time: datetime
+    symbol: str
+    setup: Setup
+    side: Side
+    status: str
+    reject_reason: str
+    z: float
+    ref_price: float
+    atr_5m: float | None
+    risk_per_share: float | None
+    stop_price: float | None
+    target_price: float | None
+    qty: int
+    equity: Decimal
+    mr_arm_z: float
+    mr_trigger_z: float
+    tc_arm_z: float
+    tc_trigger_z: float
+    mult_mr_arm: float
+    mult_mr_trigger: float
+    mult_tc_arm: float
+    mult_tc_trigger: float
+    client_order_id: str
+
+    def to_model(self) -> Signal:
+        return Signal.model_validate(self._asdict())
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        return self.to_model().model_dump(mode=mode)
+
+
 @dataclass
 class StepResult:
     transitions: list[TransitionRow] = field(default_factory=list)
-    signals: list[Signal] = field(default_factory=list)
+    signals: list[SignalRecord] = field(default_factory=list)
     plans: list[TradePlan] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     trades: list[Trade] = field(default_factory=list)
@@ -239,7 +275,10 @@ class Engine:
         self.last_minute: datetime | None = None
         self._mult_key: tuple[int, bool] | None = None
         self._k: NDArray[np.float64] = np.zeros((4, n))
+        self._k_list: list[list[float]] = self._k.T.tolist()
         self._mults: list[ThresholdMultipliers] = [ThresholdMultipliers()] * n
+        self._coid_prefix = ""
+        self._minute_iso = ""
 
     # ------------------------------------------------------------------ session
     @property
@@ -257,6 +296,7 @@ class Engine:
         if self.positions:
             raise RuntimeError("begin_session with open positions: call end_session first")
         self.session = session
+        self._coid_prefix = f"stdev-{session.day:%Y%m%d}-"
         self.last_minute = None
         n = len(self.symbols)
         self.state[:] = IDLE
@@ -288,8 +328,7 @@ class Engine:
                 self.atr5[i] = math.nan if snap.atr_5m is None else snap.atr_5m
                 self.atr5_warm[i] = [] if snap.atr_5m is not None else list(snap.atr_5m_warmup)
                 self.prev_close5[i] = math.nan if snap.last_close_5m is None else snap.last_close_5m
-            seed = seeds.get(sym)
-            self.rolling.reset_row(i, np.asarray(seed if seed is not None else [], dtype=float))
+        self.rolling.reset_all([seeds.get(sym) for sym in self.symbols])
         assert n == len(self.atr5_warm)
 
     def add_advice(self, advice: Advice) -> None:
@@ -333,6 +372,7 @@ class Engine:
             [cfg.mr_arm_z, cfg.mr_trigger_z, cfg.tc_arm_z, cfg.tc_trigger_z], dtype=np.float64
         )
         self._k = base_k[:, None] * arr
+        self._k_list = self._k.T.tolist()
 
     # ------------------------------------------------------------------ the step
     def step(
@@ -360,6 +400,7 @@ class Engine:
         has = ~np.isnan(bars.close)
         idx = np.flatnonzero(has)
         self.last_minute = minute
+        self._minute_iso = iso_z(minute)
         if idx.size == 0:
             self._kill_switch_check(minute, res)
             return res
@@ -388,7 +429,8 @@ class Engine:
         st = self.state[idx]
         sd = self.side[idx]
         since = self.since[idx]
-        k1, k3m, k2, k3t = (self._k[r, idx] for r in range(4))
+        kk = self._k[:, idx]
+        k1, k3m, k2, k3t = kk[0], kk[1], kk[2], kk[3]
         absz = np.abs(z)
         n_to = cfg.arm_timeout_bars
         new_st = st.copy()
@@ -424,7 +466,7 @@ class Engine:
                 self.trades_today[idx] < cfg.max_trades_per_symbol
             )
 
-        sgn = np.sign(np.nan_to_num(z)).astype(np.int64)
+        sgn = np.where(z > 0, 1, np.where(z < 0, -1, 0))
         htf = self.htf[idx]
         m = (
             ~moved
@@ -505,18 +547,30 @@ class Engine:
                     why_rejected[j] = f"rejected:{why}"
             moved = moved | sig
 
-        # transitions
+        # transitions (the live_loop_logs stream), built from array slices in one pass
         if moved.any():
-            for j in np.flatnonzero(moved).tolist():
-                zj = float(z[j])
+            sel = np.flatnonzero(moved)
+            syms = idx[sel].tolist()
+            olds = st[sel].tolist()
+            news = new_st[sel].tolist()
+            zs = z[sel].tolist()
+            whys = reason[sel].tolist()
+            kl = self._k_list
+            names = self.symbols
+            for j, s_, o_, n_, z_, w_ in zip(sel.tolist(), syms, olds, news, zs, whys, strict=True):
+                k = kl[s_]
                 res.transitions.append(
-                    self._trow(
+                    TransitionRow(
                         minute,
-                        int(idx[j]),
-                        int(st[j]),
-                        int(new_st[j]),
-                        None if math.isnan(zj) else zj,
-                        why_rejected.get(j) or REASONS[int(reason[j])],
+                        names[s_],
+                        _STATE_STR[o_],
+                        _STATE_STR[n_],
+                        None if z_ != z_ else z_,
+                        k[0],
+                        k[1],
+                        k[2],
+                        k[3],
+                        why_rejected.get(j) or REASONS[w_],
                     )
                 )
         self.state[idx] = new_st
@@ -526,23 +580,6 @@ class Engine:
         # 5. account: daily loss kill switch ------------------------------------
         self._kill_switch_check(minute, res)
         return res
-
-    def _trow(
-        self, minute: datetime, s: int, old: int, new: int, z: float | None, why: str
-    ) -> TransitionRow:
-        k = self._k[:, s]
-        return TransitionRow(
-            minute,
-            self.symbols[s],
-            STATE_NAMES[old].value,
-            STATE_NAMES[new].value,
-            z,
-            float(k[0]),
-            float(k[1]),
-            float(k[2]),
-            float(k[3]),
-            why,
-        )
 
     # ------------------------------------------------------------------ features
     def _atr_buckets(self, idx: NDArray[np.intp], bars: MinuteBars, mi: int) -> None:
@@ -713,43 +750,42 @@ class Engine:
         if not reject and len(self.positions) >= cfg.max_open_positions:
             reject = "max_positions"
         side_e = Side.LONG if side > 0 else Side.SHORT
-        coid = client_order_id(sess.day, sym, setup.value, side_e.value, minute)
-        k = self._k[:, s]
+        coid = f"{self._coid_prefix}{sym}-{setup.value}-{side_e.value}-{self._minute_iso}"
+        k = self._k_list[s]
         mult = self._mults[s]
-        signal = Signal(
-            signal_time=minute,
-            symbol=sym,
-            setup=setup,
-            side=side_e,
-            status="accepted",
-            z=z,
-            ref_price=ref,
-            atr_5m=None if math.isnan(atr) else atr,
-            risk_per_share=sz.risk_per_share,
-            stop_price=sz.stop,
-            target_price=sz.target,
-            qty=sz.qty,
-            equity=equity,
-            mr_arm_z=float(k[0]),
-            mr_trigger_z=float(k[1]),
-            tc_arm_z=float(k[2]),
-            tc_trigger_z=float(k[3]),
-            mult_mr_arm=mult.mr_arm,
-            mult_mr_trigger=mult.mr_trigger,
-            mult_tc_arm=mult.tc_arm,
-            mult_tc_trigger=mult.tc_trigger,
-            client_order_id=coid,
+        signal = SignalRecord(
+            minute,
+            sym,
+            setup,
+            side_e,
+            "accepted",
+            "",
+            z,
+            ref,
+            None if math.isnan(atr) else atr,
+            sz.risk_per_share,
+            sz.stop,
+            sz.target,
+            sz.qty,
+            equity,
+            k[0],
+            k[1],
+            k[2],
+            k[3],
+            mult.mr_arm,
+            mult.mr_trigger,
+            mult.tc_arm,
+            mult.tc_trigger,
+            coid,
         )
         if not reject and validator is not None and cfg.validation_enabled:
-            verdict = validator.validate(signal, self.market_view(minute + _ONE_MIN))
+            verdict = validator.validate(signal.to_model(), self.market_view(minute + _ONE_MIN))
             if verdict is None:
                 verdict = cfg.validation_failure_policy == "allow"
             if not verdict:
                 reject = "llm_rejected"
         if reject:
-            res.signals.append(
-                signal.model_copy(update={"status": "rejected", "reject_reason": reject})
-            )
+            res.signals.append(signal._replace(status="rejected", reject_reason=reject))
             return False, reject
         res.signals.append(signal)
         assert sz.stop is not None and sz.target is not None
@@ -980,12 +1016,8 @@ class Engine:
         eng.positions = {int(p["index"]): SimPosition.from_dict(p) for p in data["positions"]}
         eng.advices = [Advice.model_validate(a) for a in data["advices"]]
         if data["session_day"]:
-            eng.session = make_session(
-                date.fromisoformat(data["session_day"]),
-                cfg.trading_window_start,
-                cfg.trading_window_end,
-                cfg.end_of_day_close_time,
-            )
+            eng.session = session_for_config(date.fromisoformat(data["session_day"]), cfg)
+            eng._coid_prefix = f"stdev-{eng.session.day:%Y%m%d}-"
         eng.last_minute = _parse_ts(data["last_minute"]) if data["last_minute"] else None
         return eng
 
@@ -1019,6 +1051,7 @@ def session_for_config(day: date, cfg: StrategyConfig) -> Session:
 __all__ = [
     "STATE_NAMES",
     "Engine",
+    "SignalRecord",
     "SimPosition",
     "StepResult",
     "TransitionRow",

@@ -76,7 +76,9 @@ class FileStateStore:
         versions = self._versions(key)
         found = versions[-1] if versions else None
         if found != expected_version:
-            raise ConflictError(f"state {key!r}: expected version {expected_version}, found {found}")
+            raise ConflictError(
+                f"state {key!r}: expected version {expected_version}, found {found}"
+            )
         version = 1 if expected_version is None else expected_version + 1
         path = self.root / f"{self._stem(key)}.v{version}"
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +23,7 @@ from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import AdvisorError, UserError
 from llm_advisor.core.models import Snapshot
 from llm_advisor.premarket.bias.model import BiasModel
-from llm_advisor.premarket.bias.predict import BiasUnavailable, predict_bias
+from llm_advisor.premarket.bias.predict import BiasUnavailableError, predict_bias
 from llm_advisor.premarket.context import BiasView, MarketContext, PremarketContext, SymbolContext
 from llm_advisor.premarket.news.models import NewsItem
 from llm_advisor.premarket.news.ports import NewsSummarizerPort
@@ -30,11 +31,11 @@ from llm_advisor.premarket.news.select import select_news
 from llm_advisor.premarket.news.summarize import RulesNewsSummarizer
 
 SnapshotFn = Callable[..., dict[date, Snapshot]]
-SeedFn = Callable[..., np.ndarray]
+SeedFn = Callable[..., npt.NDArray[np.float64]]
 ONE_MINUTE = pd.Timedelta(minutes=1)
 
 
-class MarketClosed(UserError):
+class MarketClosedError(UserError):
     """The date is a weekend or an XNYS holiday: there is no session to prepare."""
 
 
@@ -94,11 +95,17 @@ def daily_from_minutes(df: pd.DataFrame) -> pd.DataFrame:
     from llm_advisor.features.aggregate import aggregate, regular_session
 
     agg = aggregate(regular_session(df), None)
-    idx = pd.DatetimeIndex([pd.Timestamp(date.fromordinal(int(o))) for o in agg.session_day],
-                           name="date")
+    idx = pd.DatetimeIndex(
+        [pd.Timestamp(date.fromordinal(int(o))) for o in agg.session_day], name="date"
+    )
     return pd.DataFrame(
-        {"open": agg.open, "high": agg.high, "low": agg.low, "close": agg.close,
-         "volume": agg.volume},
+        {
+            "open": agg.open,
+            "high": agg.high,
+            "low": agg.low,
+            "close": agg.close,
+            "volume": agg.volume,
+        },
         index=idx,
     )
 
@@ -123,10 +130,10 @@ def _bias_view(
         return BiasView(model_version=model.version, note="no daily bars before the session")
     try:
         p = predict_bias(model, day, prev, sym_daily, spy, vix)
-    except BiasUnavailable as exc:
+    except BiasUnavailableError as exc:
         return BiasView(model_version=model.version, note=str(exc))
     return BiasView(
-        bias=p.bias,  # type: ignore[arg-type]  # one of the model's three classes
+        bias=p.bias,
         confidence=p.confidence,
         probabilities=p.probabilities,
         model_version=model.version,
@@ -151,18 +158,22 @@ def build_premarket_context(
     seed_fn: SeedFn | None = None,
     on_symbol: Callable[[str], None] | None = None,
 ) -> PremarketContext:
-    """The context of session ``day`` for ``symbols``; raises MarketClosed on a non-session."""
+    """The context of session ``day`` for ``symbols``; raises MarketClosedError on a non-session."""
     cfg = config or PremarketConfig()
     if not is_session(day):
         kind = "a weekend" if day.weekday() >= 5 else "an XNYS holiday"
-        raise MarketClosed(f"date={day.isoformat()} is {kind}: no session, nothing to prepare")
+        raise MarketClosedError(f"date={day.isoformat()} is {kind}: no session, nothing to prepare")
     if snapshot_fn is None or seed_fn is None:
         dflt_snap, dflt_seed = _default_fns()
         snapshot_fn = snapshot_fn or dflt_snap
         seed_fn = seed_fn or dflt_seed
     summ = summarizer or RulesNewsSummarizer()
-    session = make_session(day, cfg.strategy.trading_window_start, cfg.strategy.trading_window_end,
-                           cfg.strategy.end_of_day_close_time)
+    session = make_session(
+        day,
+        cfg.strategy.trading_window_start,
+        cfg.strategy.trading_window_end,
+        cfg.strategy.end_of_day_close_time,
+    )
     run_time = run_time_for(day, cfg)
     prev = previous_session(day)
     daily = daily or {}
@@ -177,9 +188,7 @@ def build_premarket_context(
 
     out: dict[str, SymbolContext] = {}
     excluded: dict[str, str] = {}
-    oldest_ok = pd.Timestamp(
-        make_session(_nth_previous(day, cfg.max_bar_age_sessions)).open
-    )
+    oldest_ok = pd.Timestamp(make_session(_nth_previous(day, cfg.max_bar_age_sessions)).open)
     for sym in symbols:
         try:
             frame = bars.get(sym)
@@ -214,16 +223,20 @@ def build_premarket_context(
             on_symbol(sym)
 
     market = MarketContext(
-        bias=_bias_view(model, day, prev, spy_d, spy_d, vix_d) if spy_d is not None
+        bias=_bias_view(model, day, prev, spy_d, spy_d, vix_d)
+        if spy_d is not None
         else BiasView(note="no SPY daily bars"),
         spy_close=float(spy_d["close"].iloc[-1]) if spy_d is not None else None,
         spy_return_1d_pct=_pct(spy_d["close"].iloc[-1], spy_d["close"].iloc[-2])
-        if spy_d is not None and len(spy_d) >= 2 else None,
+        if spy_d is not None and len(spy_d) >= 2
+        else None,
         spy_return_5d_pct=_pct(spy_d["close"].iloc[-1], spy_d["close"].iloc[-6])
-        if spy_d is not None and len(spy_d) >= 6 else None,
+        if spy_d is not None and len(spy_d) >= 6
+        else None,
         vix_close=float(vix_d["close"].iloc[-1]) if vix_d is not None else None,
         vix_change_5d_pct=_pct(vix_d["close"].iloc[-1], vix_d["close"].iloc[-6])
-        if vix_d is not None and len(vix_d) >= 6 else None,
+        if vix_d is not None and len(vix_d) >= 6
+        else None,
         news_summary=summ.summarize(None, sel.market),
         news_count=len(sel.market),
         news=sel.market[: cfg.max_news_items],

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from llm_advisor.core.models import Signal, Trade
+from llm_advisor.live.engine import SignalRecord, iso_z
 from llm_advisor.core.money import fmt_decimal
-from llm_advisor.live.engine import iso_z
 
 TRADE_COLUMNS = (
-    "symbol,setup,side,signal_time,entry_time,entry_price,exit_time,exit_price,qty,"
-    "exit_reason,pnl"
+    "symbol,setup,side,signal_time,entry_time,entry_price,exit_time,exit_price,qty,exit_reason,pnl"
 ).split(",")
 SIGNAL_COLUMNS = (
     "signal_time,symbol,setup,side,status,reject_reason,z,ref_price,atr_5m,risk_per_share,"
@@ -50,7 +49,7 @@ def trade_rows(trades: Sequence[Trade]) -> list[list[str]]:
     ]
 
 
-def signal_rows(signals: Sequence[Signal]) -> list[list[str]]:
+def signal_rows(signals: Sequence[Signal | SignalRecord]) -> list[list[str]]:
     ordered = sorted(signals, key=lambda s: (s.signal_time, s.symbol))
     return [
         [
@@ -90,7 +89,10 @@ def _write_csv(path: Path, header: Sequence[str], rows: list[list[str]]) -> None
 
 
 def write_outputs(
-    out_dir: Path, trades: Sequence[Trade], signals: Sequence[Signal], summary: dict[str, Any]
+    out_dir: Path,
+    trades: Sequence[Trade],
+    signals: Sequence[Signal | SignalRecord],
+    summary: dict[str, Any],
 ) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_csv(out_dir / "trades.csv", TRADE_COLUMNS, trade_rows(trades))

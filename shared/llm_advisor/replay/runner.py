@@ -23,12 +23,18 @@ from numpy.typing import NDArray
 from llm_advisor.core.calendar import NY, Session, sessions_between
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
-from llm_advisor.core.models import Advice, Fill, Signal, Trade, TradePlan
+from llm_advisor.core.models import Advice, Fill, Trade, TradePlan
 from llm_advisor.core.ports import AnalystPort, TradeValidatorPort
 from llm_advisor.core.progress import progress
 from llm_advisor.features.snapshot import build_snapshots
 from llm_advisor.live.bars import MinuteBars
-from llm_advisor.live.engine import Engine, StepResult, TransitionRow, session_for_config
+from llm_advisor.live.engine import (
+    Engine,
+    SignalRecord,
+    StepResult,
+    TransitionRow,
+    session_for_config,
+)
 from llm_advisor.replay.summary import summarize
 
 NS_MIN = 60_000_000_000
@@ -38,7 +44,7 @@ DailyBiasFn = Callable[[date], Mapping[str, tuple[str, float]]]
 @dataclass
 class ReplayResult:
     trades: list[Trade] = field(default_factory=list)
-    signals: list[Signal] = field(default_factory=list)
+    signals: list[SignalRecord] = field(default_factory=list)
     transitions: list[TransitionRow] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     plans: list[TradePlan] = field(default_factory=list)
@@ -199,7 +205,5 @@ def run_replay(
         result.equity_curve.append((sess.close, engine.equity))
         if on_session is not None:
             on_session(day, engine)
-    result.summary = summarize(
-        result.trades, result.signals, engine.starting_equity, len(sessions)
-    )
+    result.summary = summarize(result.trades, result.signals, engine.starting_equity, len(sessions))
     return result

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from llm_advisor.core.models import Signal, Trade
+from llm_advisor.live.engine import SignalRecord
 from llm_advisor.core.money import fmt_decimal
 
 
@@ -43,7 +44,7 @@ def max_drawdown(start_equity: Decimal, trades: Iterable[Trade]) -> tuple[Decima
 
 def summarize(
     trades: Sequence[Trade],
-    signals: Sequence[Signal],
+    signals: Sequence[Signal | SignalRecord],
     start_equity: Decimal,
     sessions: int,
 ) -> dict[str, Any]:
@@ -58,12 +59,8 @@ def summarize(
         "end_equity": fmt_decimal(start_equity + total),
         "signals": len(signals),
         "signals_rejected": sum(1 for s in signals if s.status == "rejected"),
-        "by_setup": {
-            k: _block([t for t in trades if t.setup.value == k]) for k in ("MR", "TC")
-        },
-        "by_side": {
-            k: _block([t for t in trades if t.side.value == k]) for k in ("long", "short")
-        },
+        "by_setup": {k: _block([t for t in trades if t.setup.value == k]) for k in ("MR", "TC")},
+        "by_side": {k: _block([t for t in trades if t.side.value == k]) for k in ("long", "short")},
         "by_exit": {
             k: sum(1 for t in trades if t.exit_reason.value == k)
             for k in ("stop", "target", "eod", "kill_switch")

@@ -169,7 +169,7 @@ class SimExchange:
             if len(idx):
                 self.last_price[symbol] = float(cols[3][-1])
 
-    def push_bar(  # noqa: PLR0917 - mirrors a bar's fields, like the brief's driver API
+    def push_bar(
         self,
         symbol: str,
         timestamp: datetime,
@@ -399,33 +399,41 @@ class SimExchange:
         with self.lock:
             if cancel_orders:
                 self.cancel_all()
-            out: list[tuple[str, int, dict[str, Any]]] = []
-            for symbol, pos in sorted(self.positions.items()):
-                if pos.qty == 0:
-                    continue
-                held = self._held_qty(symbol)
-                available = abs(pos.qty) - held
-                if available <= 0:
-                    err = ExchangeError(403, 40310000, "insufficient qty available for order")
-                    body = err.body() | {
-                        "available": available,
-                        "existing_qty": abs(pos.qty),
-                        "held_for_orders": held,
-                        "symbol": symbol,
-                    }
-                    out.append((symbol, 403, body))
-                    continue
-                order = self._submit(
-                    {
-                        "symbol": symbol,
-                        "qty": available,
-                        "side": "sell" if pos.qty > 0 else "buy",
-                        "type": "market",
-                        "time_in_force": "day",
-                    }
-                )
-                out.append((symbol, 200, self.order_json(order, nested=False)))
-            return out
+            return [self._close(symbol) for symbol in sorted(self.positions)]
+
+    def close_position(self, symbol: str) -> dict[str, Any]:
+        """Liquidate one position (its working exit orders must be cancelled first)."""
+        with self.lock:
+            if symbol not in self.positions:
+                raise ExchangeError(404, 40410000, "position does not exist")
+            _, status, body = self._close(symbol)
+            if status != 200:
+                raise ExchangeError(status, int(body["code"]), str(body["message"]))
+            return body
+
+    def _close(self, symbol: str) -> tuple[str, int, dict[str, Any]]:
+        pos = self.positions[symbol]
+        held = self._held_qty(symbol)
+        available = abs(pos.qty) - held
+        if available <= 0:
+            err = ExchangeError(403, 40310000, "insufficient qty available for order")
+            body = err.body() | {
+                "available": available,
+                "existing_qty": abs(pos.qty),
+                "held_for_orders": held,
+                "symbol": symbol,
+            }
+            return symbol, 403, body
+        order = self._submit(
+            {
+                "symbol": symbol,
+                "qty": available,
+                "side": "sell" if pos.qty > 0 else "buy",
+                "type": "market",
+                "time_in_force": "day",
+            }
+        )
+        return symbol, 200, self.order_json(order, nested=False)
 
     def _held_qty(self, symbol: str) -> int:
         """Shares already promised to open exit orders (an OCO pair holds its qty once)."""

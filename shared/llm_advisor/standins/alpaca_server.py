@@ -48,6 +48,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("DELETE", re.compile(r"^/v2/orders/(?P<id>[^/]+)$"), "DELETE /v2/orders/{id}"),
     ("GET", re.compile(r"^/v2/positions$"), "GET /v2/positions"),
     ("DELETE", re.compile(r"^/v2/positions$"), "DELETE /v2/positions"),
+    ("DELETE", re.compile(r"^/v2/positions/(?P<symbol>[^/]+)$"), "DELETE /v2/positions/{symbol}"),
     ("GET", re.compile(r"^/v2/clock$"), "GET /v2/clock"),
     ("GET", re.compile(r"^/v2/calendar$"), "GET /v2/calendar"),
     ("GET", re.compile(r"^/v2/stocks/bars$"), "GET /v2/stocks/bars"),
@@ -310,6 +311,9 @@ class AlpacaStandIn:
                     for s, st, b in ex.close_all(_true(q.get("cancel_orders")))
                 ],
             ),
+            "DELETE /v2/positions/{symbol}": lambda: Reply(
+                200, ex.close_position(params["symbol"])
+            ),
             "GET /v2/clock": lambda: Reply(200, ex.clock_json()),
             "GET /v2/calendar": lambda: self._calendar(q),
             "GET /v2/stocks/bars": lambda: self._bars(q),
@@ -348,9 +352,7 @@ class AlpacaStandIn:
         if feed not in FEEDS:
             raise ValueError(f"invalid feed {feed!r}")
         if feed == "sip" and not self.sip_allowed:
-            return Reply(
-                403, {"message": "subscription does not permit querying recent SIP data"}
-            )
+            return Reply(403, {"message": "subscription does not permit querying recent SIP data"})
         symbols = [s for s in q.get("symbols", "").split(",") if s]
         if not symbols:
             raise ValueError("symbols is required")

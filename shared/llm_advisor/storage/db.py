@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Protocol
 
-from llm_advisor.storage.urls import DatabaseUrl, Engine
+from llm_advisor.core.errors import UserError
+from llm_advisor.storage.urls import DatabaseUrl, Engine, mask_url
+
+_CONNECT_TIMEOUT = float(os.environ.get("LLM_ADVISOR_PG_CONNECT_TIMEOUT", "10"))
+
+
+def _masked(url: str) -> str:
+    return mask_url(url)
 
 
 class Cursor(Protocol):
@@ -167,18 +175,49 @@ class PostgresDatabase:
     def __init__(self, target: DatabaseUrl) -> None:
         self.target = target
         self.conninfo = target.conninfo
+        self._local = threading.local()
         _pool(self.conninfo)
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
-        """A pooled connection in autocommit mode (use ``conn.transaction()`` for units)."""
-        with _pool(self.conninfo).connection() as conn:
+        """A pooled connection in autocommit mode (use ``conn.transaction()`` for units).
+
+        While a transaction is open in this thread, the same connection is handed out, so
+        nested units of work (``record_replay`` calling the ``save_*`` methods) stay atomic.
+        """
+        pinned = getattr(self._local, "conn", None)
+        if pinned is not None:
+            yield pinned
+            return
+        from psycopg import OperationalError
+        from psycopg_pool import PoolTimeout
+
+        try:
+            ctx = _pool(self.conninfo).connection(timeout=_CONNECT_TIMEOUT)
+            conn = ctx.__enter__()
+        except (OperationalError, PoolTimeout) as exc:
+            raise UserError(
+                f"database url={_masked(self.target.url)!r}: cannot connect ({exc})"
+            ) from None
+        try:
             yield conn
+        except BaseException:
+            ctx.__exit__(*sys.exc_info())
+            raise
+        ctx.__exit__(None, None, None)
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        with self.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            yield _PgCursor(cur)
+        with self.connection() as conn:
+            outer = getattr(self._local, "conn", None) is None
+            if outer:
+                self._local.conn = conn
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield _PgCursor(cur)
+            finally:
+                if outer:
+                    self._local.conn = None
 
     def close(self) -> None:
         close_pool(self.conninfo)

@@ -10,7 +10,7 @@ signals of every run are served.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -171,6 +171,14 @@ class PortfolioQueriesImpl:
         params: list[Any] = [k.day(start), k.day(end)]
         self._scope(where, params)
         cond = " WHERE " + " AND ".join(where)
+        # The drawdown walk filters on exit_time (same trades: no position crosses a
+        # session) so it reads trades_exit_pnl_idx in order, without a sort.
+        t0 = datetime.combine(start, time(0), tzinfo=NY)
+        t1 = datetime.combine(end + timedelta(days=1), time(0), tzinfo=NY)
+        dd_where = ["exit_time >= ?", "exit_time < ?"]
+        dd_params: list[Any] = [k.ts(t0), k.ts(t1)]
+        self._scope(dd_where, dd_params)
+        dd_cond = " WHERE " + " AND ".join(dd_where)
         greatest = "GREATEST" if pg else "MAX"
         with self.db.transaction() as cur:
             cur.execute(
@@ -185,9 +193,9 @@ class PortfolioQueriesImpl:
                 f"SELECT MAX({greatest}(peak, 0) - cum) FROM ("
                 f"SELECT cum, MAX(cum) OVER (ORDER BY exit_time, id ROWS UNBOUNDED PRECEDING) "
                 f"AS peak FROM (SELECT exit_time, id, SUM({pnl_col}) OVER "
-                f"(ORDER BY exit_time, id ROWS UNBOUNDED PRECEDING) AS cum FROM trades{cond}"
+                f"(ORDER BY exit_time, id ROWS UNBOUNDED PRECEDING) AS cum FROM trades{dd_cond}"
                 f") AS curve) AS dd",
-                tuple(params),
+                tuple(dd_params),
             )
             dd_row = cur.fetchone()
             base = self._base_equity(cur, start)

@@ -159,12 +159,17 @@ class Repository(PortfolioQueriesImpl):
                 copy.write_row(row)
         sets = ", ".join(f"{col} = excluded.{col}" for col in cols if col not in key)
         action = f"DO UPDATE SET {sets}" if update and sets else "DO NOTHING"
-        # DISTINCT ON keeps one staged row per key (the last wins, like sequential upserts).
+        # DO UPDATE may not touch a row twice in one command: keep one staged row per key
+        # (DISTINCT ON). DO NOTHING skips in-batch duplicates by itself and needs no sort.
+        if update and sets:
+            select = (
+                f"SELECT DISTINCT ON ({', '.join(key)}) {collist} FROM {stage} "
+                f"ORDER BY {', '.join(key)}, ctid DESC"
+            )
+        else:
+            select = f"SELECT {collist} FROM {stage}"
         raw.execute(
-            f"INSERT INTO {table} ({collist}) "
-            f"SELECT DISTINCT ON ({', '.join(key)}) {collist} FROM {stage} "
-            f"ORDER BY {', '.join(key)}, ctid DESC "
-            f"ON CONFLICT ({', '.join(key)}) {action}"
+            f"INSERT INTO {table} ({collist}) {select} ON CONFLICT ({', '.join(key)}) {action}"
         )
         raw.execute(f"TRUNCATE {stage}")
 
@@ -600,6 +605,55 @@ class Repository(PortfolioQueriesImpl):
         )
         hist = [(r[0], r[1], r[15], r[16], r[17], r[21], "", r[0], r[1], r[15]) for r in rows]
         cur.executemany(_HISTORY_SQL, hist)
+
+    def insert_orders(
+        self,
+        cur: Cursor,
+        orders: Sequence[Mapping[str, Any]],
+        history: Sequence[tuple[str, str, int, Decimal | None, datetime]],
+        run_id: str,
+    ) -> None:
+        """Bulk write of orders (mappings with every orders column) and their history rows
+        ``(client_order_id, status, filled_qty, filled_avg_price, at)``; used by replay."""
+        rows = [
+            self._order_row(
+                o,
+                run_id,
+                o["updated_at"],
+                o.get("status"),
+                o.get("broker_order_id"),
+                o.get("parent_client_order_id"),
+                o.get("leg"),
+                cur,
+            )
+            for o in orders
+        ]
+        sql = _insert_sql(
+            "orders", self._ORDER_COLS, ("run_id", "client_order_id"), True, self._ORDER_KEEP
+        )
+        if rows:
+            cur.executemany(sql, rows)
+        k = self.codec
+        hist = [
+            (
+                run_id,
+                coid,
+                status,
+                c.integer(qty, "order_status_history.filled_qty", minimum=0),
+                k.dec(price),
+                k.ts(c.utc(at, "order_status_history.at")),
+                "",
+            )
+            for coid, status, qty, price, at in history
+        ]
+        if hist:
+            cur.executemany(
+                "INSERT INTO order_status_history "
+                "(run_id, client_order_id, status, filled_qty, filled_avg_price, at, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id, client_order_id, status, at) DO NOTHING",
+                hist,
+            )
 
     def record_order_status(
         self,

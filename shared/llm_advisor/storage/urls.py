@@ -40,7 +40,7 @@ def parse_url(url: str) -> DatabaseUrl:
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise UserError(
-            f"database url={_mask(url)!r} has no scheme; use sqlite:///path or postgresql://..."
+            f"database url={mask_url(url)!r} has no scheme; use sqlite:///path or postgresql://..."
         )
     scheme = scheme.lower()
     if scheme == "sqlite":
@@ -58,15 +58,16 @@ def parse_url(url: str) -> DatabaseUrl:
     if scheme in _PG_SCHEMES:
         parts = urlsplit(url)
         if not parts.hostname and "host=" not in (parts.query or ""):
-            raise UserError(f"database url={_mask(url)!r} has no host")
+            raise UserError(f"database url={mask_url(url)!r} has no host")
         return DatabaseUrl("postgres", url)
     raise UserError(
-        f"database url={_mask(url)!r}: unknown scheme {scheme!r}; "
+        f"database url={mask_url(url)!r}: unknown scheme {scheme!r}; "
         "use sqlite:///path or postgresql://user@host:port/db"
     )
 
 
-def _mask(url: str) -> str:
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for error messages and logs)."""
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")

@@ -6,11 +6,13 @@ list, and so the hot path (transitions) can encode a batch without touching a co
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from llm_advisor.core.errors import DataError
+from llm_advisor.core.models import SYMBOL_RE
 from llm_advisor.storage import codec as c
 from llm_advisor.storage.codec import Codec
 
@@ -54,11 +56,24 @@ TRANSITION_COLS = (
 
 
 def transition_rows(codec: Codec, run_id: str, items: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """Encode a batch; the fast path validates each distinct symbol/time once per batch."""
     t = "live_loop_logs"
     seen: dict[tuple[str, datetime], int] = {}
     out: list[tuple[Any, ...]] = []
+    ts_cache: dict[datetime, Any] = {}
+    ok_symbols: set[str] = set()
     for item in items:
-        d = item if isinstance(item, Mapping) else item.__dict__
+        if type(item) is not dict and hasattr(item, "_fields"):
+            fast = _fast_transition(codec, run_id, item, seen, ts_cache, ok_symbols)
+            if fast is not None:
+                out.append(fast)
+                continue
+        if isinstance(item, Mapping):
+            d = item
+        elif hasattr(item, "_asdict"):  # the engine's TransitionRow (NamedTuple)
+            d = item._asdict()
+        else:
+            d = vars(item)
         ts = c.utc(_get(d, t, "timestamp"), f"{t}.timestamp")
         sym = c.symbol(_get(d, t, "symbol"), f"{t}.symbol")
         seq = seen.get((sym, ts), 0)
@@ -81,6 +96,38 @@ def transition_rows(codec: Codec, run_id: str, items: Iterable[Any]) -> list[tup
             )
         )
     return out
+
+
+def _fast_transition(
+    codec: Codec,
+    run_id: str,
+    item: Any,
+    seen: dict[tuple[str, datetime], int],
+    ts_cache: dict[datetime, Any],
+    ok_symbols: set[str],
+) -> tuple[Any, ...] | None:
+    """The engine's TransitionRow with plain, valid values; None = use the checked path."""
+    ts, sym, old, new, z, a, b, cc, d, reason = item
+    enc = ts_cache.get(ts)
+    if enc is None:
+        if type(ts) is not datetime or ts.utcoffset() is None:
+            return None
+        enc = ts_cache[ts] = codec.ts(ts.astimezone(UTC))
+    if sym not in ok_symbols:
+        if not isinstance(sym, str) or not SYMBOL_RE.match(sym):
+            return None
+        ok_symbols.add(sym)
+    if old not in STATES or new not in STATES:
+        return None
+    for v in (a, b, cc, d):
+        if type(v) is not float or not math.isfinite(v):
+            return None
+    if z is not None and (type(z) is not float or not math.isfinite(z)):
+        return None
+    key = (sym, ts)
+    seq = seen.get(key, 0)
+    seen[key] = seq + 1
+    return (run_id, enc, sym, seq, str(old), str(new), z, a, b, cc, d, reason or "")
 
 
 # ---------------------------------------------------------------- signals

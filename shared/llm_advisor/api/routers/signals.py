@@ -26,8 +26,11 @@ def router(ctx: ApiContext) -> APIGatewayRouter:
     @r.get(
         "/signals",
         summary="Signals (taken and rejected) in a date range",
-        description=f"Default range: the {DEFAULT_DAYS} days ending today (New York).",
-        responses=documented_responses(SignalsResponse, "One page of signals, newest first"),
+        description=(
+            f"Default range: the {DEFAULT_DAYS} days ending today (New York). Ordered by "
+            "session date then signal time, oldest first."
+        ),
+        responses=documented_responses(SignalsResponse, "One page of signals, oldest first"),
         tags=["analysis"],
     )
     def signals(

@@ -1,4 +1,4 @@
-"""``GET /api/trades``: closed round trips by exit session date, newest first, paginated."""
+"""``GET /api/trades``: closed round trips in a session-date range, oldest first, paginated."""
 
 from __future__ import annotations
 
@@ -26,8 +26,11 @@ def router(ctx: ApiContext) -> APIGatewayRouter:
     @r.get(
         "/trades",
         summary="Closed trades in a date range",
-        description=f"Default range: the {DEFAULT_DAYS} days ending today (New York).",
-        responses=documented_responses(TradesResponse, "One page of trades, newest exit first"),
+        description=(
+            f"Default range: the {DEFAULT_DAYS} days ending today (New York). Ordered by "
+            "session date then entry time, oldest first; `total` counts all pages."
+        ),
+        responses=documented_responses(TradesResponse, "One page of trades, oldest first"),
         tags=["portfolio"],
     )
     def trades(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from llm_advisor.core.errors import DataError
@@ -143,8 +144,10 @@ def _compute(d: pd.DataFrame, spy: pd.DataFrame | None, vix: pd.DataFrame | None
         },
         index=d.index,
     )
-    for ctx in (_context(None if spy is None else normalize_daily(spy, "SPY"), "spy"),
-                _context(None if vix is None else normalize_daily(vix, "VIX"), "vix")):
+    for ctx in (
+        _context(None if spy is None else normalize_daily(spy, "SPY"), "spy"),
+        _context(None if vix is None else normalize_daily(vix, "VIX"), "vix"),
+    ):
         if ctx.empty:
             continue
         aligned = ctx.reindex(ctx.index.union(d.index)).ffill().reindex(d.index)
@@ -162,5 +165,5 @@ def _compute(d: pd.DataFrame, spy: pd.DataFrame | None, vix: pd.DataFrame | None
     return out.iloc[MIN_HISTORY:]
 
 
-def feature_matrix(frame: pd.DataFrame, names: Sequence[str] = FEATURES) -> np.ndarray:
+def feature_matrix(frame: pd.DataFrame, names: Sequence[str] = FEATURES) -> npt.NDArray[np.float64]:
     return frame.loc[:, list(names)].to_numpy(dtype=np.float64)

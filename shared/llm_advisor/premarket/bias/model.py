@@ -137,8 +137,19 @@ class BiasModel:
     def fingerprint(self) -> str:
         """Hash of the parameters (not the metadata): equal models, equal fingerprints."""
         blob = json.dumps(
-            [self.to_dict()[k] for k in ("classes", "features", "mean", "scale", "coef",
-                                          "intercept", "temperature", "clip")]
+            [
+                self.to_dict()[k]
+                for k in (
+                    "classes",
+                    "features",
+                    "mean",
+                    "scale",
+                    "coef",
+                    "intercept",
+                    "temperature",
+                    "clip",
+                )
+            ]
         ).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 

@@ -10,7 +10,7 @@ from llm_advisor.premarket.bias.features import MIN_HISTORY, compute_features, f
 from llm_advisor.premarket.bias.model import BiasModel, BiasPrediction
 
 
-class BiasUnavailable(ValueError):
+class BiasUnavailableError(ValueError):
     """Not enough (or stale) daily history: the symbol gets no bias, with this reason."""
 
 
@@ -37,13 +37,13 @@ def predict_bias(
     hist = _before(daily, day)
     assert hist is not None
     if len(hist) <= MIN_HISTORY:
-        raise BiasUnavailable(
+        raise BiasUnavailableError(
             f"{len(hist)} daily bars before {day.isoformat()}, need more than {MIN_HISTORY}"
         )
     feats = compute_features(hist, _before(spy, day), _before(vix, day))
     last = feats.index[-1].date()
     if last != previous_session:
-        raise BiasUnavailable(
+        raise BiasUnavailableError(
             f"daily bars end {last.isoformat()}, previous session is {previous_session.isoformat()}"
         )
     return model.predict_one(feature_matrix(feats.iloc[[-1]])[0])

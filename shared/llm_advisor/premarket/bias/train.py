@@ -12,6 +12,7 @@ out-of-fold predictions.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,12 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from llm_advisor.core.errors import DataError
 from llm_advisor.premarket.bias.features import FEATURES, compute_features, feature_matrix
 from llm_advisor.premarket.bias.labels import CHOPPY_ATR_FRACTION, CLASSES, label_moves
 from llm_advisor.premarket.bias.model import BiasModel, FloatArray, softmax
+
+IntArray = npt.NDArray[np.int64]
 
 # Not trained on: VIX is an index with no volume (it is a context feature), the indices
 # duplicate their ETFs, and crypto trades seven days a week.
@@ -59,7 +63,9 @@ def load_daily_dir(daily_dir: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def build_dataset(daily: dict[str, pd.DataFrame], start: pd.Timestamp = TRAIN_START) -> pd.DataFrame:
+def build_dataset(
+    daily: dict[str, pd.DataFrame], start: pd.Timestamp = TRAIN_START
+) -> pd.DataFrame:
     """One row per (symbol, feature date) with features, label and the persistence label."""
     spy, vix = daily.get("SPY"), daily.get("VIX")
     frames = []
@@ -82,9 +88,9 @@ def build_dataset(daily: dict[str, pd.DataFrame], start: pd.Timestamp = TRAIN_ST
 
 
 # ---------------------------------------------------------------------------- fitting
-def fit_logistic(x: FloatArray, y: np.ndarray, k: int, l2: float = L2, iters: int = 25) -> tuple[
-    FloatArray, FloatArray
-]:
+def fit_logistic(
+    x: FloatArray, y: IntArray, k: int, l2: float = L2, iters: int = 25
+) -> tuple[FloatArray, FloatArray]:
     """Multinomial logistic regression by Newton's method with an L2 penalty.
 
     ``x`` is already standardized. Returns (coef (d, k), intercept (k,)). Deterministic.
@@ -114,12 +120,12 @@ def fit_logistic(x: FloatArray, y: np.ndarray, k: int, l2: float = L2, iters: in
     return w[:-1], w[-1]
 
 
-def nll(logits: FloatArray, y: np.ndarray, t: float = 1.0) -> float:
+def nll(logits: FloatArray, y: IntArray, t: float = 1.0) -> float:
     p = softmax(logits / t)
     return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-15, 1.0))))
 
 
-def fit_temperature(logits: FloatArray, y: np.ndarray) -> float:
+def fit_temperature(logits: FloatArray, y: IntArray) -> float:
     """Temperature minimising the log loss (golden-section search on log T in [0.2, 5])."""
     if len(y) == 0:
         return 1.0
@@ -173,7 +179,7 @@ class Scores:
         }
 
 
-def score(name: str, proba: FloatArray, y: np.ndarray, pred: np.ndarray | None = None) -> Scores:
+def score(name: str, proba: FloatArray, y: IntArray, pred: IntArray | None = None) -> Scores:
     k = proba.shape[1]
     pred = proba.argmax(axis=1) if pred is None else pred
     prec, rec, f1 = [], [], []
@@ -200,11 +206,11 @@ def score(name: str, proba: FloatArray, y: np.ndarray, pred: np.ndarray | None =
 CAL_BINS = (0.0, 0.40, 0.45, 0.50, 0.55, 0.60, 1.01)
 
 
-def calibration_table(proba: FloatArray, y: np.ndarray) -> list[dict[str, Any]]:
+def calibration_table(proba: FloatArray, y: IntArray) -> list[dict[str, Any]]:
     conf = proba.max(axis=1)
     hit = proba.argmax(axis=1) == y
     rows = []
-    for lo, hi in zip(CAL_BINS[:-1], CAL_BINS[1:], strict=True):
+    for lo, hi in itertools.pairwise(CAL_BINS):
         m = (conf >= lo) & (conf < hi)
         n = int(m.sum())
         rows.append(
@@ -239,13 +245,19 @@ def walk_forward(
     data: pd.DataFrame,
     first_test_year: int = FIRST_TEST_YEAR,
     on_fold: Callable[[int], None] | None = None,
-) -> tuple[Evaluation, FloatArray, np.ndarray]:
+) -> tuple[Evaluation, FloatArray, IntArray]:
     """Expanding-window yearly folds; returns the evaluation and the OOF logits/labels."""
     lab = data[data["label"] >= 0]
     years = sorted({int(y) for y in lab["date"].dt.year if y >= first_test_year})
     if not years:
         raise DataError(f"no labelled rows in or after {first_test_year} to evaluate on")
-    oof_logits, oof_y, probs, maj_p, per_p, per_pred, idx_all = [], [], [], [], [], [], []
+    oof_logits: list[FloatArray] = []
+    oof_y: list[IntArray] = []
+    probs: list[FloatArray] = []
+    maj_p: list[FloatArray] = []
+    per_p: list[FloatArray] = []
+    per_pred: list[IntArray] = []
+    idx_all: list[npt.NDArray[np.int64]] = []
     folds = []
     for i, year in enumerate(years):
         start = pd.Timestamp(f"{year}-01-01")
@@ -297,8 +309,9 @@ def walk_forward(
     ev = Evaluation(
         model=score("model (calibrated)", p_all, y_all),
         majority=score("majority class", maj, y_all, maj_pred),
-        persistence=score("yesterday's direction", np.concatenate(per_p), y_all,
-                          np.concatenate(per_pred)),
+        persistence=score(
+            "yesterday's direction", np.concatenate(per_p), y_all, np.concatenate(per_pred)
+        ),
         calibration=calibration_table(p_all, y_all),
         uncalibrated_log_loss=round(nll(lg, y_all), 4),
         folds=folds,
@@ -309,9 +322,11 @@ def walk_forward(
         watchlist={
             "rows": int(wl.sum()),
             "model_accuracy": round(float(np.mean(p_all[wl].argmax(axis=1) == y_all[wl])), 4)
-            if wl.any() else None,
+            if wl.any()
+            else None,
             "majority_accuracy": round(float(np.mean(maj_pred[wl] == y_all[wl])), 4)
-            if wl.any() else None,
+            if wl.any()
+            else None,
         },
         oof_temperature=fit_temperature(lg, y_all),
     )
@@ -339,21 +354,43 @@ def train_and_evaluate(
         "evaluation": evaluation_dict(ev),
     }
     model = BiasModel(
-        final.classes, final.features, final.mean, final.scale, final.coef, final.intercept,
-        final.temperature, final.clip, "", meta,
+        final.classes,
+        final.features,
+        final.mean,
+        final.scale,
+        final.coef,
+        final.intercept,
+        final.temperature,
+        final.clip,
+        "",
+        meta,
     )
     version = f"bias-lr-v1-{model.fingerprint()}"
     return (
-        BiasModel(model.classes, model.features, model.mean, model.scale, model.coef,
-                  model.intercept, model.temperature, model.clip, version, meta),
+        BiasModel(
+            model.classes,
+            model.features,
+            model.mean,
+            model.scale,
+            model.coef,
+            model.intercept,
+            model.temperature,
+            model.clip,
+            version,
+            meta,
+        ),
         ev,
     )
 
 
 def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
     return {
-        "out_of_sample": {"rows": ev.rows, "symbols": ev.symbols,
-                          "from": ev.start.isoformat(), "to": ev.end.isoformat()},
+        "out_of_sample": {
+            "rows": ev.rows,
+            "symbols": ev.symbols,
+            "from": ev.start.isoformat(),
+            "to": ev.end.isoformat(),
+        },
         "model": ev.model.as_dict(),
         "majority": ev.majority.as_dict(),
         "persistence": ev.persistence.as_dict(),
@@ -377,28 +414,45 @@ def format_report(ev: Evaluation) -> list[str]:
         lines.append(
             f"{s.name:<24}{s.accuracy:>9.4f}{s.macro_f1:>10.4f}{s.log_loss:>10.4f}{s.brier:>8.4f}"
         )
-    lines.append(f"(model log-loss before temperature scaling: {ev.uncalibrated_log_loss:.4f}; "
-                 f"uniform guess: {math.log(3):.4f})")
-    lines += ["", f"{'per class':<24}" + "".join(f"{c:>20}" for c in CLASSES),
-              f"{'':<24}" + "".join(f"{'precision  recall':>20}" for _ in CLASSES)]
+    lines.append(
+        f"(model log-loss before temperature scaling: {ev.uncalibrated_log_loss:.4f}; "
+        f"uniform guess: {math.log(3):.4f})"
+    )
+    lines += [
+        "",
+        f"{'per class':<24}" + "".join(f"{c:>20}" for c in CLASSES),
+        f"{'':<24}" + "".join(f"{'precision  recall':>20}" for _ in CLASSES),
+    ]
     for s in (ev.model, ev.majority, ev.persistence):
         lines.append(
             f"{s.name:<24}"
             + "".join(f"{p:>11.3f}{r:>9.3f}" for p, r in zip(s.precision, s.recall, strict=True))
         )
-    lines += ["", "Calibration of the model's confidence (probability of the predicted class):",
-              f"{'confidence %':<14}{'n':>9}{'mean conf %':>13}{'accuracy %':>12}"]
+    lines += [
+        "",
+        "Calibration of the model's confidence (probability of the predicted class):",
+        f"{'confidence %':<14}{'n':>9}{'mean conf %':>13}{'accuracy %':>12}",
+    ]
     for row in ev.calibration:
         mc = "-" if row["mean_confidence"] is None else f"{row['mean_confidence']:.1f}"
         ac = "-" if row["accuracy"] is None else f"{row['accuracy']:.1f}"
         lines.append(f"{row['bin']:<14}{row['n']:>9}{mc:>13}{ac:>12}")
     w = ev.watchlist
     if w["rows"]:
-        lines += ["", f"Watchlist symbols present (SPY QQQ IWM NVDA TSLA), {w['rows']} rows: "
-                  f"model accuracy {w['model_accuracy']:.4f}, majority {w['majority_accuracy']:.4f}"]
-    lines += ["", "Per test year: " + ", ".join(
-        f"{f['test_year']} {f['accuracy']:.3f}/{f['majority_accuracy']:.3f}" for f in ev.folds
-    ) + "  (model/majority accuracy)", f"Temperature (all out-of-fold): {ev.oof_temperature}"]
+        lines += [
+            "",
+            f"Watchlist symbols present (SPY QQQ IWM NVDA TSLA), {w['rows']} rows: "
+            f"model accuracy {w['model_accuracy']:.4f}, majority {w['majority_accuracy']:.4f}",
+        ]
+    lines += [
+        "",
+        "Per test year: "
+        + ", ".join(
+            f"{f['test_year']} {f['accuracy']:.3f}/{f['majority_accuracy']:.3f}" for f in ev.folds
+        )
+        + "  (model/majority accuracy)",
+        f"Temperature (all out-of-fold): {ev.oof_temperature}",
+    ]
     return lines
 
 

@@ -49,7 +49,9 @@ class AlpacaNewsSource:
             from alpaca.data.historical.news import NewsClient
 
             self._client = NewsClient(
-                api_key=self._key, secret_key=self._secret, raw_data=True,
+                api_key=self._key,
+                secret_key=self._secret,
+                raw_data=True,
                 url_override=self._url,
             )
         return self._client

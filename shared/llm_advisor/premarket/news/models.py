@@ -22,7 +22,8 @@ def clean_text(text: str, limit: int = MAX_HEADLINE) -> str:
     collapsed, length capped. Headlines come from the outside world and end up in logs,
     JSON and LLM prompts; nothing they contain may break one of those."""
     kept = "".join(
-        ch if unicodedata.category(ch)[0] != "C" else " " for ch in unicodedata.normalize("NFKC", text)
+        ch if unicodedata.category(ch)[0] != "C" else " "
+        for ch in unicodedata.normalize("NFKC", text)
     )
     out = _WS.sub(" ", kept).strip()
     return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"

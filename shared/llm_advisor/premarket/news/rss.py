@@ -28,7 +28,7 @@ MAX_BYTES = 5_000_000
 def _http_get(url: str, timeout: float = 10.0) -> bytes:
     req = urllib.request.Request(url, headers={"User-Agent": "llm-advisor/0.1 (+premarket)"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (http(s) only)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             body: bytes = resp.read(MAX_BYTES + 1)
     except OSError as exc:
         raise RetryableError(f"feed {url}: {exc}") from None
@@ -63,21 +63,37 @@ def parse_feed(body: bytes, symbols: Sequence[str] = (), source: str = "") -> li
         feed_title = root.findtext(f"{ATOM}title") or source
         for e in root.iter(f"{ATOM}entry"):
             link = next(
-                (a.get("href") for a in e.findall(f"{ATOM}link") if a.get("rel", "alternate")
-                 == "alternate"),
+                (
+                    a.get("href")
+                    for a in e.findall(f"{ATOM}link")
+                    if a.get("rel", "alternate") == "alternate"
+                ),
                 None,
             )
             cats = [c.get("term", "") for c in e.findall(f"{ATOM}category")]
-            _add(out, e.findtext(f"{ATOM}title"),
-                 _date(e.findtext(f"{ATOM}published") or e.findtext(f"{ATOM}updated")),
-                 bound, cats, feed_title, link)
+            _add(
+                out,
+                e.findtext(f"{ATOM}title"),
+                _date(e.findtext(f"{ATOM}published") or e.findtext(f"{ATOM}updated")),
+                bound,
+                cats,
+                feed_title,
+                link,
+            )
     else:
         channel = root.find("channel")
         feed_title = (channel.findtext("title") if channel is not None else None) or source
         for it in root.iter("item"):
             cats = [c.text or "" for c in it.findall("category")]
-            _add(out, it.findtext("title"), _date(it.findtext("pubDate")), bound, cats,
-                 feed_title, it.findtext("link"))
+            _add(
+                out,
+                it.findtext("title"),
+                _date(it.findtext("pubDate")),
+                bound,
+                cats,
+                feed_title,
+                it.findtext("link"),
+            )
     return out
 
 
@@ -94,8 +110,9 @@ def _add(
         return
     syms = tuple(sorted(set(bound) | set(normalize_symbols([c for c in cats if c.isupper()]))))
     try:
-        out.append(NewsItem(published_utc=published, headline=title, symbols=syms,
-                            source=source, url=link))
+        out.append(
+            NewsItem(published_utc=published, headline=title, symbols=syms, source=source, url=link)
+        )
     except ValidationError:
         return  # one unusable entry does not sink the feed
 

@@ -52,8 +52,11 @@ def dedupe(items: Iterable[NewsItem]) -> list[NewsItem]:
 
 
 def is_market_wide(item: NewsItem) -> bool:
-    return (not item.symbols or bool(INDEX_SYMBOLS & set(item.symbols))
-            or bool(MARKET_WORDS.search(item.headline)))
+    return (
+        not item.symbols
+        or bool(INDEX_SYMBOLS & set(item.symbols))
+        or bool(MARKET_WORDS.search(item.headline))
+    )
 
 
 def select_news(

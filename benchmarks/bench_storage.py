@@ -1,0 +1,267 @@
+"""Storage figures: transition insert rate and portfolio query latency on both engines.
+
+Run: ``make bench`` (or ``LLM_ADVISOR_PG_URL=$(bash scripts/pg.sh url) python
+benchmarks/bench_storage.py``). Without ``LLM_ADVISOR_PG_URL`` only SQLite is measured.
+Goals (issue 3): >= 50k transition rows/s; p99 <= 20 ms per query over one year of
+500-symbol history.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
+
+from llm_advisor.core.calendar import sessions_between
+from llm_advisor.storage import Repository, open_repository
+
+N_SYMBOLS = 500
+TRANSITION_ROWS = 200_000
+BATCH = 10_000
+TRADES_PER_DAY = 40
+QUERY_RUNS = 200
+
+
+class _Tr(NamedTuple):  # the engine's TransitionRow shape
+    timestamp: datetime
+    symbol: str
+    old_state: str
+    new_state: str
+    z: float | None
+    mr_arm_z: float
+    mr_trigger_z: float
+    tc_arm_z: float
+    tc_trigger_z: float
+    reason: str
+
+
+def _symbols() -> list[str]:
+    out = []
+    for i in range(N_SYMBOLS):
+        a, b = divmod(i, 26)
+        out.append(f"S{chr(65 + a % 26)}{chr(65 + b)}{i}")
+    return out
+
+
+def _open(t: datetime) -> datetime:
+    return datetime(t.year, t.month, t.day, 14, 30, tzinfo=UTC)
+
+
+def _load_history(repo: Repository, sessions: list[date], syms: list[str]) -> dict[str, int]:
+    rng = random.Random(11)
+    bias, signals, trades, analyses = [], [], [], []
+    states = ["idle", "mr_armed", "in_position", "cooldown"]
+    del states
+    for d in sessions:
+        o = datetime(d.year, d.month, d.day, 14, 30, tzinfo=UTC)
+        for s in syms:
+            b = rng.choice(["bullish", "bearish", "choppy"])
+            bias.append({"date": d, "symbol": s, "bias": b, "confidence": round(rng.random(), 3)})
+            t = o + timedelta(minutes=rng.randint(5, 380))
+            signals.append({
+                "signal_time": t, "symbol": s, "setup": "MR", "side": "long",
+                "status": rng.choice(["accepted", "rejected"]), "reject_reason": "", "z": -2.2,
+                "ref_price": Decimal(rng.randint(1000, 50000)) / 100, "atr_5m": 0.3,
+                "risk_per_share": 0.45, "stop_price": None, "target_price": None, "qty": 10,
+                "equity": Decimal("100000"), "mr_arm_z": 2.0, "mr_trigger_z": 1.5,
+                "tc_arm_z": 2.5, "tc_trigger_z": 1.0, "mult_mr_arm": 1.0,
+                "mult_mr_trigger": 1.0, "mult_tc_arm": 1.0, "mult_tc_trigger": 1.0,
+                "client_order_id": f"stdev-{d:%Y%m%d}-{s}-MR-long-{t:%H%M}",
+            })  # fmt: skip
+        for i in range(TRADES_PER_DAY):
+            s = rng.choice(syms)
+            e = o + timedelta(minutes=2 + i * 9)
+            px = Decimal(rng.randint(1000, 50000)) / 100
+            q = rng.randint(1, 300)
+            xp = px + Decimal(rng.randint(-150, 150)) / 100
+            trades.append({
+                "symbol": s, "setup": "MR", "side": "long", "signal_time": e - timedelta(minutes=1),
+                "entry_time": e, "entry_price": px, "exit_time": e + timedelta(minutes=7),
+                "exit_price": max(xp, Decimal("0.01")), "qty": q, "exit_reason": "target",
+                "pnl": (max(xp, Decimal("0.01")) - px) * q, "client_order_id": f"c-{d}-{i}",
+                "commission": Decimal(0),
+            })  # fmt: skip
+        for k in range(26):
+            analyses.append(o + timedelta(minutes=15 * k))
+    repo.save_daily_bias(bias)
+    repo.save_signals(signals, run_id="live")
+    repo.save_trades(trades, run_id="live")
+    from llm_advisor.core.models import Advice, AnalysisResult
+
+    for ts in analyses:
+        repo.save_market_analysis(
+            ts, ts.date(), "rules", None, AnalysisResult(confidence=50), Advice(as_of=ts)
+        )
+    repo.save_equity_snapshots([(_open(datetime(2023, 1, 2, tzinfo=UTC)), Decimal("100000"))])
+    return {"daily_bias": len(bias), "signals": len(signals), "trades": len(trades),
+            "analyses": len(analyses)}  # fmt: skip
+
+
+def _insert_rate(repo: Repository, syms: list[str]) -> float:
+    base = datetime(2023, 6, 1, 14, 30, tzinfo=UTC)
+    rows = [
+        _Tr(
+            base + timedelta(minutes=i // N_SYMBOLS),
+            syms[i % N_SYMBOLS],
+            "idle",
+            "mr_armed",
+            -2.1,
+            2.0,
+            1.5,
+            2.5,
+            1.0,
+            "arm",
+        )
+        for i in range(TRANSITION_ROWS)
+    ]
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        repo.save_transitions(rows[i : i + BATCH], run_id="bench")  # type: ignore[arg-type]
+    return len(rows) / (time.perf_counter() - t0)
+
+
+def _p(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def _queries(
+    repo: Repository, sessions: list[date], syms: list[str]
+) -> list[tuple[str, Callable[[random.Random], Any]]]:
+    def day(r: random.Random) -> date:
+        return r.choice(sessions)
+
+    def month(r: random.Random) -> tuple[date, date]:
+        i = r.randrange(len(sessions) - 21)
+        return sessions[i], sessions[i + 20]
+
+    return [
+        ("daily_bias(day)", lambda r: repo.daily_bias(day(r))),
+        ("daily_bias(day, symbol)", lambda r: repo.daily_bias(day(r), r.choice(syms))),
+        ("trades(month, page 100)", lambda r: repo.trades(*month(r), limit=100)),
+        ("trades(year, symbol)", lambda r: repo.trades(sessions[0], sessions[-1], r.choice(syms))),
+        ("pnl(month)", lambda r: repo.pnl(*month(r))),
+        ("pnl(year)", lambda r: repo.pnl(sessions[0], sessions[-1])),
+        ("open_positions()", lambda r: repo.open_positions()),
+        ("latest_analysis(at)", lambda r: repo.latest_analysis(
+            datetime.combine(day(r), datetime.min.time(), UTC) + timedelta(hours=17))),
+        ("signals(day, page 100)", lambda r: repo.signals(d := day(r), d, limit=100)),
+        ("signals(month, symbol)", lambda r: repo.signals(*month(r), symbol=r.choice(syms))),
+    ]  # fmt: skip
+
+
+_EXPLAIN: dict[str, tuple[str, Callable[[list[date], list[str]], tuple[Any, ...]] | None]] = {
+    "trades(year, symbol)": (
+        "SELECT id FROM trades WHERE session_date >= ? AND session_date <= ? AND symbol = ? "
+        "ORDER BY session_date, entry_time, symbol, id LIMIT 100",
+        lambda s, y: (s[0], s[-1], y[7]),
+    ),
+    "signals(day, page 100)": (
+        "SELECT id FROM trade_signals WHERE session_date >= ? AND session_date <= ? "
+        "ORDER BY session_date, signal_time, symbol, id LIMIT 100",
+        lambda s, y: (s[100], s[100]),
+    ),
+    "latest_analysis(at)": (
+        "SELECT id FROM market_analysis WHERE timestamp <= ? "
+        "ORDER BY timestamp DESC, id DESC LIMIT 1",
+        None,
+    ),
+    "daily_bias(day, symbol)": (
+        "SELECT bias FROM daily_bias WHERE date = ? AND symbol = ?",
+        lambda s, y: (s[5], y[3]),
+    ),
+}
+
+
+def _explain(repo: Repository, sessions: list[date], syms: list[str]) -> list[str]:
+    out = []
+    k = repo.codec
+    at = k.ts(datetime(2023, 6, 1, 17, 0, tzinfo=UTC))
+    for name, (sql, params) in _EXPLAIN.items():
+        p = (
+            tuple(k.day(x) if isinstance(x, date) else x for x in params(sessions, syms))
+            if params
+            else (at,)
+        )
+        prefix = "EXPLAIN (COSTS OFF) " if repo.engine == "postgres" else "EXPLAIN QUERY PLAN "
+        with repo.db.transaction() as cur:
+            cur.execute(prefix + sql, p)
+            rows = cur.fetchall()
+        plan = [str(r[0] if repo.engine == "postgres" else r[-1]).strip() for r in rows]
+        out.append(f"    {name}: " + " | ".join(plan))
+    return out
+
+
+def _bench_engine(label: str, url: str) -> list[str]:
+    repo = open_repository(url)
+    repo.migrate()
+    lines = [f"storage [{label}]"]
+    try:
+        syms = _symbols()
+        sessions = sessions_between(date(2023, 1, 3), date(2023, 12, 29))
+        t0 = time.perf_counter()
+        counts = _load_history(repo, sessions, syms)
+        load_s = time.perf_counter() - t0
+        rate = _insert_rate(repo, syms)
+        with repo.db.transaction() as cur:
+            cur.execute("ANALYZE")
+        lines.append(
+            f"  history: {len(sessions)} sessions x {N_SYMBOLS} symbols "
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            + f" (loaded in {load_s:.1f} s)"
+        )
+        ok = "ok" if rate >= 50_000 else "BELOW GOAL"
+        lines.append(
+            f"  insert live_loop_logs: {rate:,.0f} rows/s ({TRANSITION_ROWS:,} rows, "
+            f"batches of {BATCH:,}; goal >= 50,000: {ok})"
+        )
+        rng = random.Random(5)
+        for name, fn in _queries(repo, sessions, syms):
+            fn(rng)  # warm
+            times = []
+            for _ in range(QUERY_RUNS):
+                t = time.perf_counter()
+                fn(rng)
+                times.append((time.perf_counter() - t) * 1000)
+            p99 = _p(times, 0.99)
+            flag = "ok" if p99 <= 20 else "ABOVE GOAL"
+            lines.append(f"  {name:26} p50 {_p(times, 0.5):6.2f} ms  p99 {p99:6.2f} ms  ({flag})")
+        lines.append("  plans:")
+        lines += _explain(repo, sessions, syms)
+    finally:
+        repo.close()
+    return lines
+
+
+def run() -> list[str]:
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        lines += _bench_engine("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+    pg = os.environ.get("LLM_ADVISOR_PG_URL", "")
+    if not pg:
+        return [*lines, "storage [postgres]: skipped (LLM_ADVISOR_PG_URL not set)"]
+    import psycopg
+
+    name = f"bench_storage_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(urlsplit(pg)._replace(path="/" + name))
+    try:
+        lines += _bench_engine("postgres", url)
+    finally:
+        with psycopg.connect(pg, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return lines
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line)

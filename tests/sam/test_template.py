@@ -1,0 +1,205 @@
+"""template.yaml says what the issue asks: schedules in New York time, no tick retries,
+a DLQ with a long enough visibility timeout, capped concurrency and narrow IAM."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    data: dict[str, Any] = cfn_yaml.load(str(ROOT / "template.yaml"))
+    return data
+
+
+def res(t: dict[str, Any], name: str) -> dict[str, Any]:
+    props: dict[str, Any] = t["Resources"][name]["Properties"]
+    return props
+
+
+def statements(fn: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for pol in fn.get("Policies", []):
+        out.extend(pol.get("Statement", []))
+    return out
+
+
+def schedule(fn: dict[str, Any]) -> dict[str, Any]:
+    (ev,) = [e for e in fn["Events"].values() if e["Type"] == "ScheduleV2"]
+    props: dict[str, Any] = ev["Properties"]
+    return props
+
+
+def test_every_schedule_runs_in_new_york_time(template: dict[str, Any]) -> None:
+    found = 0
+    for r in template["Resources"].values():
+        for ev in (r.get("Properties", {}).get("Events") or {}).values():
+            if ev["Type"] == "ScheduleV2":
+                assert ev["Properties"]["ScheduleExpressionTimezone"] == "America/New_York"
+                assert "<aws.scheduler.scheduled-time>" in ev["Properties"]["Input"]
+                found += 1
+    assert found >= 5
+
+
+def test_tick_every_minute_of_session_hours_without_retries(template: dict[str, Any]) -> None:
+    fn = res(template, "LiveTickFunction")
+    s = schedule(fn)
+    assert s["ScheduleExpression"] == "cron(* 9-15 ? * MON-FRI *)"
+    assert s["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    assert fn["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    assert fn["ReservedConcurrentExecutions"] == 1
+    assert fn["Timeout"] < 60
+
+
+def test_premarket_and_analysis_schedules(template: dict[str, Any]) -> None:
+    assert schedule(res(template, "PremarketFunction"))["ScheduleExpression"] == (
+        "cron(30 8 ? * MON-FRI *)"
+    )
+    assert schedule(res(template, "MarketAnalysisFunction"))["ScheduleExpression"] == (
+        "cron(0/15 9-15 ? * MON-FRI *)"
+    )
+
+
+def test_queue_has_dlq_and_visibility_at_least_six_executor_timeouts(
+    template: dict[str, Any],
+) -> None:
+    q = res(template, "SignalQueue")
+    executor = res(template, "TradeExecutorFunction")
+    assert q["VisibilityTimeout"] >= 6 * executor["Timeout"]
+    assert q["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["SignalDeadLetterQueue", "Arn"]
+    }
+    assert 1 <= q["RedrivePolicy"]["maxReceiveCount"] <= 10
+    (ev,) = executor["Events"].values()
+    assert ev["Type"] == "SQS"
+    assert ev["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 2 <= ev["Properties"]["ScalingConfig"]["MaximumConcurrency"] <= 5
+    assert "ReservedConcurrentExecutions" not in executor
+
+
+def test_dlq_and_errors_are_alarmed(template: dict[str, Any]) -> None:
+    alarms = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == ("AWS::CloudWatch::Alarm")
+    ]
+    dims = [json.dumps(a["Dimensions"]) for a in alarms]
+    assert any("SignalDeadLetterQueue" in d for d in dims)
+    for fn in ("LiveTickFunction", "TradeExecutorFunction", "PositionMonitorFunction"):
+        assert any(fn in d for d in dims), fn
+
+
+def test_state_table_on_demand_with_ttl_and_pitr(template: dict[str, Any]) -> None:
+    t = res(template, "StateTable")
+    assert t["BillingMode"] == "PAY_PER_REQUEST"
+    assert t["TimeToLiveSpecification"]["Enabled"] is True
+    assert t["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_bucket_versioned_with_lifecycle(template: dict[str, Any]) -> None:
+    b = res(template, "ArchiveBucket")
+    assert b["VersioningConfiguration"]["Status"] == "Enabled"
+    assert b["LifecycleConfiguration"]["Rules"]
+
+
+def test_bedrock_only_for_the_configured_model_and_only_where_needed(
+    template: dict[str, Any],
+) -> None:
+    for name, r in template["Resources"].items():
+        if r["Type"] != "AWS::Serverless::Function":
+            continue
+        for st in statements(r["Properties"]):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            if any(a.startswith("bedrock:") for a in actions):
+                assert name in ("MarketAnalysisFunction", "PremarketFunction"), name
+                text = json.dumps(st["Resource"])
+                assert "${BedrockFoundationModelId}" in text
+                assert "${BedrockModelId}" in text
+                assert '"*"' not in text
+
+
+def test_no_function_statement_uses_wildcard_actions_or_resources(
+    template: dict[str, Any],
+) -> None:
+    for name, r in template["Resources"].items():
+        if r["Type"] != "AWS::Serverless::Function":
+            continue
+        for st in statements(r["Properties"]):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            assert all("*" not in a for a in actions), (name, actions)
+            assert st["Resource"] != "*", name
+
+
+def test_only_the_tick_publishes_plans_and_only_the_executor_consumes(
+    template: dict[str, Any],
+) -> None:
+    senders = []
+    for name, r in template["Resources"].items():
+        if r["Type"] == "AWS::Serverless::Function":
+            for st in statements(r["Properties"]):
+                acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                if "sqs:SendMessage" in acts:
+                    senders.append(name)
+    assert senders == ["LiveTickFunction"]
+
+
+def test_api_throttled_with_cors_for_the_configured_origin(template: dict[str, Any]) -> None:
+    api = res(template, "PortfolioApi")
+    assert api["Cors"]["AllowOrigin"] == {"Fn::Sub": "'${CorsOrigin}'"}
+    (ms,) = api["MethodSettings"]
+    assert ms["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert template["Parameters"]["ApiRateLimit"]["Default"] == pytest.approx(100 / 60, 0.01)
+    plan = template["Resources"]["PortfolioApiUsagePlan"]
+    assert plan["Condition"] == "UseApiKey"
+    fn = res(template, "PortfolioApiFunction")
+    assert fn["CodeUri"] == "functions/portfolio_api/"
+
+
+def test_every_function_code_and_event_file_exists(template: dict[str, Any]) -> None:
+    for r in template["Resources"].values():
+        if r["Type"] == "AWS::Serverless::Function":
+            code = ROOT / r["Properties"]["CodeUri"]
+            name = code.name
+            if name != "portfolio_api":
+                assert (code / "app.py").is_file(), code
+            assert (ROOT / "events" / f"{name}.json").is_file(), name
+    assert (ROOT / "statemachine" / "premarket.asl.json").is_file()
+
+
+def test_state_machine_has_map_retries_and_catch() -> None:
+    asl = json.loads((ROOT / "statemachine" / "premarket.asl.json").read_text())
+    states = asl["States"]
+    assert states["Snapshots"]["Type"] == "Map"
+    for name in ("GatherBias", "Snapshots", "Persist", "Archive"):
+        assert states[name]["Catch"][0]["Next"] == "RecordFailure"
+    assert states["GatherBias"]["Retry"]
+    assert states["RecordFailure"]["Resource"] == "arn:aws:states:::dynamodb:putItem"
+
+
+def test_layers_pin_lambda_compatible_numpy_and_pandas_and_skip_boto() -> None:
+    req = (ROOT / "layers" / "deps" / "requirements.txt").read_text()
+    assert "numpy>=1.26,<2.3" in req
+    assert "pandas>=2.2,<2.3.3" in req
+    assert "\nboto3" not in req
+    assert "rm -rf boto3" in (ROOT / "layers" / "deps" / "Makefile").read_text()
+
+
+@pytest.mark.slow
+def test_sam_validate_passes() -> None:
+    """The same check `make sam-validate` runs (creates .sam-venv on first use)."""
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "sam.sh"), "validate"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
