@@ -44,12 +44,12 @@ function todayNY() { return nyDate.format(new Date()); }
 // "-1234.5" -> "-$1,234.50": formatted from the string, so no float rounding.
 function fmtMoney(s, signed) {
   if (s === null || s === undefined) return "–";
-  let neg = s.startsWith("-");
+  const neg = s.startsWith("-");
   let [int, frac = ""] = (neg ? s.slice(1) : s).split(".");
   frac = (frac + "00").slice(0, Math.max(2, frac.length));
   int = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  if (/^[0,]*$/.test(int) && /^0*$/.test(frac)) neg = false;
-  const sign = neg ? "-" : (signed ? "+" : "");
+  const zero = /^[0,]*$/.test(int) && /^0*$/.test(frac);
+  const sign = zero ? "" : (neg ? "-" : (signed ? "+" : ""));
   return `${sign}$${int}.${frac}`;
 }
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from llm_advisor.api.app import app_from_settings
 from llm_advisor.api.settings import ApiSettings
 

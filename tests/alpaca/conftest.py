@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from llm_advisor.alpaca.broker import AlpacaBroker
 from llm_advisor.alpaca.http import harden
 from llm_advisor.alpaca.market_data import AlpacaMarketData

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from llm_advisor.alpaca.broker import AlpacaBroker, use_paper
 from llm_advisor.core.clock import ManualClock
 from llm_advisor.core.config import AppSettings

@@ -4,13 +4,14 @@ empty minutes, rate limit, disk cache, feed, and the ``data download`` file form
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
 from llm_advisor.__main__ import main
 from llm_advisor.alpaca.bar_cache import BarCache
 from llm_advisor.alpaca.http import RateLimiter
@@ -41,12 +42,12 @@ def session_frame(day_open: datetime, seed: int, minutes: int = 390, gaps: int =
 
 
 @pytest.fixture
-def loaded(clock: ManualClock) -> AlpacaStandIn:
+def loaded(clock: ManualClock) -> Iterator[AlpacaStandIn]:
     server = AlpacaStandIn(clock=clock, max_page_size=100).start()
     for i, sym in enumerate(("SPY", "QQQ")):
         server.exchange.load_history(sym, session_frame(OPEN, seed=i))
         server.exchange.load_history(sym, session_frame(OPEN + timedelta(days=1), seed=10 + i))
-    yield server  # type: ignore[misc]
+    yield server
     server.stop()
 
 
@@ -123,6 +124,7 @@ def test_rate_limiter_counts_every_http_request_of_the_client(
     loaded: AlpacaStandIn, clock: ManualClock
 ) -> None:
     from alpaca.data.historical import StockHistoricalDataClient
+
     from llm_advisor.alpaca.http import harden
 
     fake = ManualClock(OPEN)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from llm_advisor.alpaca.broker import AlpacaBroker
 from llm_advisor.core.clock import ManualClock
 from llm_advisor.core.errors import RejectedError, RetryableError

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from llm_advisor.alpaca.broker import AlpacaBroker
 from llm_advisor.alpaca.reconcile import Discrepancy
 from llm_advisor.cli.live import PaperLoop
@@ -89,7 +90,14 @@ def test_transient_errors_skip_the_minute_but_bugs_stop_the_loop(
             raise KeyError("a bug")
         return {}
 
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(timedelta(seconds=seconds))
+
     monkeypatch.setattr(loop, "step", flaky)
     with pytest.raises(KeyError):
-        loop.run(clock, stop, lag=timedelta(0))
+        loop.run(clock, stop, lag=timedelta(seconds=3), wait=wait)
     assert calls["n"] == 2
+    assert waits == [63.0]  # from 09:30:00 to 09:31:03, the next minute plus the lag

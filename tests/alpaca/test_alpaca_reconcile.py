@@ -11,6 +11,7 @@ from llm_advisor.alpaca.reconcile import (
     AdoptPosition,
     CancelOrder,
     ClosePosition,
+    Discrepancy,
     MarkClosed,
     OurPosition,
     UpdatePosition,
@@ -47,12 +48,12 @@ def order(
         broker_order_id=oid,
         client_order_id=cid or f"c-{oid}",
         symbol=symbol,
-        side=side,  # type: ignore[arg-type]
+        side=side,
         qty=qty,
         filled_qty=filled,
         filled_avg_price=Decimal(price) if price else None,
         status=status,
-        leg=leg,  # type: ignore[arg-type]
+        leg=leg,
         parent_id=parent,
         submitted_at=m(at),
         filled_at=m(at) if filled else None,
@@ -246,7 +247,7 @@ def test_restart_mid_day_reconciles_to_the_same_positions(
 def test_reconcile_applies_broker_side_fixes_and_reports_through_the_hook(
     standin: AlpacaStandIn, clock: ManualClock, broker: AlpacaBroker
 ) -> None:
-    reported = []
+    reported: list[Discrepancy] = []
     tracker = TradeTracker(broker, on_discrepancy=reported.append)
     standin.exchange.push_bar("SPY", m(0), 100.0, 100.2, 99.8, 100.0, 1000)
     clock.set(m(1) + timedelta(seconds=5))

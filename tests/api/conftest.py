@@ -16,6 +16,7 @@ from llm_advisor.api.app import create_app
 from llm_advisor.api.context import ApiContext
 from llm_advisor.api.proxy import proxy_event, response_headers
 from llm_advisor.core.clock import ManualClock
+
 from .fakes import FakePortfolio, sample_portfolio
 
 PAGE_ORIGIN = "http://127.0.0.1:8081"

@@ -13,8 +13,13 @@ from typing import Any
 
 from llm_advisor.core.models import Advice, AnalysisResult, ThresholdMultipliers
 
-SESSIONS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6), date(2024, 3, 7),
-            date(2024, 3, 8)]
+SESSIONS = [
+    date(2024, 3, 4),
+    date(2024, 3, 5),
+    date(2024, 3, 6),
+    date(2024, 3, 7),
+    date(2024, 3, 8),
+]
 SYMBOLS = ["SPY", "QQQ", "NVDA", "TSLA", "IWM", "AAPL"]
 START_EQUITY = Decimal("100000.00")
 
@@ -49,36 +54,71 @@ def seed_demo(repo: Any) -> Expected:
             qty = 10 + k
             entry_price = Decimal("100.00") + Decimal(i)
             exit_price = entry_price + (pnl / qty if side == "long" else -pnl / qty)
-            trades.append({
-                "symbol": sym, "setup": "MR" if k % 2 else "TC", "side": side,
-                "signal_time": entry - timedelta(minutes=1), "entry_time": entry,
-                "entry_price": entry_price,
-                "exit_time": exit_, "exit_price": exit_price.quantize(Decimal("0.0001")),
-                "qty": qty, "exit_reason": "target" if pnl > 0 else "stop", "pnl": pnl,
-                "commission": Decimal("0.35"),
-                "client_order_id": f"stdev-{d:%Y%m%d}-{sym}-MR-buy-{entry:%H%M}",
-            })
+            trades.append(
+                {
+                    "symbol": sym,
+                    "setup": "MR" if k % 2 else "TC",
+                    "side": side,
+                    "signal_time": entry - timedelta(minutes=1),
+                    "entry_time": entry,
+                    "entry_price": entry_price,
+                    "exit_time": exit_,
+                    "exit_price": exit_price.quantize(Decimal("0.0001")),
+                    "qty": qty,
+                    "exit_reason": "target" if pnl > 0 else "stop",
+                    "pnl": pnl,
+                    "commission": Decimal("0.35"),
+                    "client_order_id": f"stdev-{d:%Y%m%d}-{sym}-MR-buy-{entry:%H%M}",
+                }
+            )
             i += 1
     repo.save_trades(trades)
     repo.save_equity_snapshots([(datetime(2024, 3, 1, 21, 0, tzinfo=UTC), START_EQUITY)])
-    repo.save_signals([
-        {
-            "signal_time": t["signal_time"], "symbol": t["symbol"], "setup": t["setup"],
-            "side": t["side"], "status": "accepted", "reject_reason": "", "z": -2.25,
-            "ref_price": t["entry_price"], "atr_5m": 0.4, "risk_per_share": 0.5,
-            "stop_price": t["entry_price"] - 1, "target_price": None, "qty": t["qty"],
-            "equity": START_EQUITY, "mr_arm_z": 2.0, "mr_trigger_z": 1.5, "tc_arm_z": 2.5,
-            "tc_trigger_z": 2.0, "mult_mr_arm": 1.0, "mult_mr_trigger": 1.0,
-            "mult_tc_arm": 1.0, "mult_tc_trigger": 1.0, "client_order_id": t["client_order_id"],
-        }
-        for t in trades
-    ])
+    repo.save_signals(
+        [
+            {
+                "signal_time": t["signal_time"],
+                "symbol": t["symbol"],
+                "setup": t["setup"],
+                "side": t["side"],
+                "status": "accepted",
+                "reject_reason": "",
+                "z": -2.25,
+                "ref_price": t["entry_price"],
+                "atr_5m": 0.4,
+                "risk_per_share": 0.5,
+                "stop_price": t["entry_price"] - 1,
+                "target_price": None,
+                "qty": t["qty"],
+                "equity": START_EQUITY,
+                "mr_arm_z": 2.0,
+                "mr_trigger_z": 1.5,
+                "tc_arm_z": 2.5,
+                "tc_trigger_z": 2.0,
+                "mult_mr_arm": 1.0,
+                "mult_mr_trigger": 1.0,
+                "mult_tc_arm": 1.0,
+                "mult_tc_trigger": 1.0,
+                "client_order_id": t["client_order_id"],
+            }
+            for t in trades
+        ]
+    )
     last = SESSIONS[-1]
-    repo.save_daily_bias([
-        {"date": last, "symbol": "SPY", "bias": "bullish", "confidence": 64.0,
-         "htf_bias": "bullish", "news_summary": "Payrolls beat", "model_version": "lr-2024"},
-        {"date": last, "symbol": "QQQ", "bias": "choppy", "confidence": 51.5},
-    ])
+    repo.save_daily_bias(
+        [
+            {
+                "date": last,
+                "symbol": "SPY",
+                "bias": "bullish",
+                "confidence": 64.0,
+                "htf_bias": "bullish",
+                "news_summary": "Payrolls beat",
+                "model_version": "lr-2024",
+            },
+            {"date": last, "symbol": "QQQ", "bias": "choppy", "confidence": 51.5},
+        ]
+    )
     for minute, assessment, mult, why in (
         (14 * 60 + 45, "choppy", 1.0, "Opening range, no direction yet."),
         (15 * 60, "bullish", 1.2, "Breadth strong; widen mean-reversion thresholds."),
@@ -86,16 +126,28 @@ def seed_demo(repo: Any) -> Expected:
         ts = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(minutes=minute)
         m = ThresholdMultipliers(mr_arm=mult, mr_trigger=mult, tc_arm=0.9, tc_trigger=0.95)
         repo.save_market_analysis(
-            ts, last, "rules", None,
-            AnalysisResult(market_assessment=assessment, confidence=70, reasoning=why,
-                           threshold_multipliers=m),
+            ts,
+            last,
+            "rules",
+            None,
+            AnalysisResult(
+                market_assessment=assessment, confidence=70, reasoning=why, threshold_multipliers=m
+            ),
             Advice(as_of=ts, multipliers=m, source="rules"),
         )
     repo.upsert_position(
-        {"symbol": "TSLA", "side": "long", "qty": 7, "entry_price": Decimal("175.50"),
-         "entry_time": datetime(last.year, last.month, last.day, 18, 0, tzinfo=UTC),
-         "stop_price": 172.0, "target_price": 181.0, "client_order_id": "stdev-pos-TSLA",
-         "setup": "MR", "mark_price": Decimal("177.25")},
+        {
+            "symbol": "TSLA",
+            "side": "long",
+            "qty": 7,
+            "entry_price": Decimal("175.50"),
+            "entry_time": datetime(last.year, last.month, last.day, 18, 0, tzinfo=UTC),
+            "stop_price": 172.0,
+            "target_price": 181.0,
+            "client_order_id": "stdev-pos-TSLA",
+            "setup": "MR",
+            "mark_price": Decimal("177.25"),
+        },
         at=datetime(last.year, last.month, last.day, 19, 0, tzinfo=UTC),
     )
 

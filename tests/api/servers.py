@@ -21,8 +21,9 @@ def running(db_url: str, now: datetime, with_page: bool = True) -> Iterator[Loca
     origins: tuple[str, ...] = ()
     if web is not None:
         origins = (f"http://127.0.0.1:{web.server_address[1]}",)
-    app = app_from_settings(ApiSettings(db_url=db_url, cors_origins=origins),
-                            clock=ManualClock(now))
+    app = app_from_settings(
+        ApiSettings(db_url=db_url, cors_origins=origins), clock=ManualClock(now)
+    )
     servers = start(app, "127.0.0.1", 0, web=web)
     try:
         yield servers

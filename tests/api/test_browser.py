@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from .dbs import seeded_sqlite
-from .seed import Expected
 from .servers import running
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,8 +38,14 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--no-first-run",
+            ],
         )
         try:
             yield b
@@ -83,8 +88,8 @@ def test_page_shows_the_portfolio(browser: Any, tmp_path_factory: pytest.TempPat
         assert f"of {len(exp.trades)}" in page.locator("#page-info").inner_text()
         page.click("#next-page")
         page.wait_for_function(
-            f"document.querySelectorAll('#trades-table tbody tr').length === "
-            f"{len(exp.trades) - 25}")
+            f"document.querySelectorAll('#trades-table tbody tr').length === {len(exp.trades) - 25}"
+        )
         assert page.locator("#next-page").is_disabled()
 
         # open position, latest analysis with multipliers and reasoning, the day's bias
@@ -102,8 +107,10 @@ def test_page_shows_the_portfolio(browser: Any, tmp_path_factory: pytest.TempPat
         page.close()
 
 
-def test_page_reports_an_unreachable_api(browser: Any, tmp_path_factory: pytest.TempPathFactory,
-                                         ) -> None:
+def test_page_reports_an_unreachable_api(
+    browser: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     url, _ = seeded_sqlite(tmp_path_factory.mktemp("pagedb2"))
     with running(url, datetime(2024, 3, 8, 21, 0, tzinfo=UTC)) as servers:
         page = browser.new_page()

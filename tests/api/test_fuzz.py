@@ -28,10 +28,21 @@ from .servers import running
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = schemathesis.openapi.from_path(str(ROOT / "docs" / "openapi.json"))
-ROUTES = ["/api/daily-bias", "/api/health", "/api/market-analysis", "/api/pnl",
-          "/api/positions", "/api/signals", "/api/trades"]
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+ROUTES = [
+    "/api/daily-bias",
+    "/api/health",
+    "/api/market-analysis",
+    "/api/pnl",
+    "/api/positions",
+    "/api/signals",
+    "/api/trades",
+]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 MAX_EXAMPLES = 30
 
 
@@ -55,8 +66,13 @@ def test_no_server_error_and_schema_conformance(
     operation = SCHEMA[path]["GET"]
     statuses: list[int] = []
 
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: schemathesis.Case) -> None:
         response = case.call(base_url=server.api_url, timeout=10)

@@ -27,8 +27,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServ
         yield servers, exp
 
 
-def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None,
-          ) -> tuple[int, dict[str, str], bytes]:
+def fetch(
+    url: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     req = urllib.request.Request(url, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -40,7 +43,8 @@ def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None,
 def test_get_goes_through_the_resolver(served: tuple[LocalServers, Expected]) -> None:
     servers, exp = served
     status, headers, body = fetch(
-        f"{servers.api_url}/api/pnl?start_date=2024-03-01&end_date=2024-03-31")
+        f"{servers.api_url}/api/pnl?start_date=2024-03-01&end_date=2024-03-31"
+    )
     assert status == 200 and headers["content-type"] == "application/json"
     assert json.loads(body)["total_realized"] == f"{exp.total_pnl:.2f}"
     assert int(headers["content-length"]) == len(body)
@@ -64,11 +68,15 @@ def test_cors_for_the_page_origin_only(served: tuple[LocalServers, Expected]) ->
     assert page is not None
     _, headers, _ = fetch(f"{servers.api_url}/api/health", headers={"Origin": page})
     assert headers["access-control-allow-origin"] == page
-    _, headers, _ = fetch(f"{servers.api_url}/api/health",
-                          headers={"Origin": "http://attacker.example"})
+    _, headers, _ = fetch(
+        f"{servers.api_url}/api/health", headers={"Origin": "http://attacker.example"}
+    )
     assert "access-control-allow-origin" not in headers
-    status, headers, _ = fetch(f"{servers.api_url}/api/trades", method="OPTIONS",
-                               headers={"Origin": page, "Access-Control-Request-Method": "GET"})
+    status, headers, _ = fetch(
+        f"{servers.api_url}/api/trades",
+        method="OPTIONS",
+        headers={"Origin": page, "Access-Control-Request-Method": "GET"},
+    )
     assert status == 204 and headers["access-control-allow-origin"] == page
 
 

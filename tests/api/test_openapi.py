@@ -13,8 +13,15 @@ from llm_advisor.api.app import openapi_json
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"
-ROUTES = ["/api/daily-bias", "/api/health", "/api/market-analysis", "/api/pnl",
-          "/api/positions", "/api/signals", "/api/trades"]
+ROUTES = [
+    "/api/daily-bias",
+    "/api/health",
+    "/api/market-analysis",
+    "/api/pnl",
+    "/api/positions",
+    "/api/signals",
+    "/api/trades",
+]
 
 
 def test_committed_openapi_equals_generated(app: APIGatewayRestResolver) -> None:
@@ -45,7 +52,10 @@ def test_cli_rewrites_the_file(tmp_path: Path, app: APIGatewayRestResolver) -> N
     out = tmp_path / "openapi.json"
     proc = subprocess.run(
         [sys.executable, "-m", "llm_advisor", "api", "--write-openapi", str(out)],
-        capture_output=True, text=True, check=False, timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text(encoding="utf-8") == openapi_json(app)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from llm_advisor.core.clock import ManualClock
+
 from .conftest import PAGE_ORIGIN, Caller
 from .fakes import FakePortfolio
 
@@ -19,8 +20,12 @@ UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 def test_health_reports_ok_with_time_from_the_clock(call: Caller) -> None:
     r = call("/api/health")
     assert r.status == 200
-    assert r.json == {"status": "ok", "database": "ok", "time": "2024-03-06T21:30:00Z",
-                      "version": "0.1.0"}
+    assert r.json == {
+        "status": "ok",
+        "database": "ok",
+        "time": "2024-03-06T21:30:00Z",
+        "version": "0.1.0",
+    }
 
 
 def test_health_is_503_when_the_database_fails(call: Caller, fake: FakePortfolio) -> None:
@@ -31,8 +36,9 @@ def test_health_is_503_when_the_database_fails(call: Caller, fake: FakePortfolio
     assert "10.0.0.5" not in r.text
 
 
-def test_daily_bias_defaults_to_today_in_new_york(call: Caller, fake: FakePortfolio,
-                                                   clock: ManualClock) -> None:
+def test_daily_bias_defaults_to_today_in_new_york(
+    call: Caller, fake: FakePortfolio, clock: ManualClock
+) -> None:
     # 01:00 UTC on the 7th is still the 6th in New York (20:00 EST).
     clock.set(datetime(2024, 3, 7, 1, 0, tzinfo=UTC))
     r = call("/api/daily-bias")
@@ -48,8 +54,17 @@ def test_daily_bias_by_symbol_has_explicit_nulls(call: Caller) -> None:
     assert r.json == {
         "date": "2024-03-06",
         "symbol": "SPY",
-        "items": [{"date": "2024-03-06", "symbol": "SPY", "bias": "bullish", "confidence": 0.62,
-                   "htf_bias": None, "news_summary": None, "model_version": None}],
+        "items": [
+            {
+                "date": "2024-03-06",
+                "symbol": "SPY",
+                "bias": "bullish",
+                "confidence": 0.62,
+                "htf_bias": None,
+                "news_summary": None,
+                "model_version": None,
+            }
+        ],
     }
 
 
@@ -124,7 +139,11 @@ def test_market_analysis_latest_and_at_or_before(call: Caller, fake: FakePortfol
     assert latest["at"] is None
     assert latest["analysis"]["provider"] == "bedrock"
     assert latest["analysis"]["multipliers"] == {
-        "mr_arm": 1.2, "mr_trigger": 1.15, "tc_arm": 0.9, "tc_trigger": 0.95}
+        "mr_arm": 1.2,
+        "mr_trigger": 1.15,
+        "tc_arm": 0.9,
+        "tc_trigger": 0.95,
+    }
     assert latest["analysis"]["per_symbol"] == {"SPY": {"mr_arm": 1.3}}
     # 10:50 New York = 14:50 UTC: the 14:45 one.
     r = call("/api/market-analysis", {"timestamp": "2024-03-06T09:50:00-05:00"})
@@ -145,8 +164,12 @@ def test_signals_page_with_thresholds(call: Caller, fake: FakePortfolio) -> None
     body = r.json
     assert len(body["items"]) == 3 and body["next_offset"] == 3
     s = body["items"][0]
-    assert s["thresholds"] == {"mr_arm_z": 2.0, "mr_trigger_z": 1.5, "tc_arm_z": 2.5,
-                               "tc_trigger_z": 2.0}
+    assert s["thresholds"] == {
+        "mr_arm_z": 2.0,
+        "mr_trigger_z": 1.5,
+        "tc_arm_z": 2.5,
+        "tc_trigger_z": 2.0,
+    }
     assert s["ref_price"] == "100.10" and s["target_price"] is None
     # asks one extra row to know whether there is a next page
     assert fake.calls[-1][1][3] == 4
@@ -189,14 +212,26 @@ def test_malformed_parameters_are_422_naming_the_field(
 @pytest.mark.parametrize(
     ("path", "query", "field", "words"),
     [
-        ("/api/trades", {"start_date": "2024-03-09", "end_date": "2024-03-01"}, "start_date",
-         "after end_date"),
-        ("/api/pnl", {"start_date": "2010-01-01", "end_date": "2024-03-01"}, "start_date",
-         "longer than"),
+        (
+            "/api/trades",
+            {"start_date": "2024-03-09", "end_date": "2024-03-01"},
+            "start_date",
+            "after end_date",
+        ),
+        (
+            "/api/pnl",
+            {"start_date": "2010-01-01", "end_date": "2024-03-01"},
+            "start_date",
+            "longer than",
+        ),
         ("/api/signals", {"end_date": "1900-01-01"}, "end_date", "outside"),
         ("/api/daily-bias", {"date": "0001-01-01"}, "date", "outside"),
-        ("/api/market-analysis", {"timestamp": "0001-01-01T00:00:00+05:00"}, "timestamp",
-         "out of range"),
+        (
+            "/api/market-analysis",
+            {"timestamp": "0001-01-01T00:00:00+05:00"},
+            "timestamp",
+            "out of range",
+        ),
     ],
 )
 def test_inconsistent_parameters_are_400_naming_the_field(
@@ -209,10 +244,16 @@ def test_inconsistent_parameters_are_400_naming_the_field(
     assert words in r.json["message"] and field in r.json["message"]
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/api/nope"), ("GET", "/"), ("POST", "/api/trades"), ("DELETE", "/api/pnl"),
-    ("GET", "/api/trades/1"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/nope"),
+        ("GET", "/"),
+        ("POST", "/api/trades"),
+        ("DELETE", "/api/pnl"),
+        ("GET", "/api/trades/1"),
+    ],
+)
 def test_unknown_routes_are_404_json(call: Caller, method: str, path: str) -> None:
     r = call(path, method=method)
     assert r.status == 404
@@ -230,8 +271,17 @@ def test_query_layer_user_error_is_a_500_not_echoed(call: Caller, fake: FakePort
     assert r.status == 500 and "10.1.2.3" not in r.text and "postgresql" not in r.text
 
 
-@pytest.mark.parametrize("path", ["/api/trades", "/api/pnl", "/api/positions",
-                                  "/api/market-analysis", "/api/signals", "/api/daily-bias"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/trades",
+        "/api/pnl",
+        "/api/positions",
+        "/api/market-analysis",
+        "/api/signals",
+        "/api/daily-bias",
+    ],
+)
 def test_unexpected_failure_is_generic_500_without_internals(
     call: Caller, fake: FakePortfolio, path: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -248,7 +298,7 @@ def test_unexpected_failure_is_generic_500_without_internals(
         "fields": [],
         "request_id": "test-req-1",
     }
-    for leak in ("SELECT", "trades\"", "psycopg", "Traceback", "File \"", ".py"):
+    for leak in ("SELECT", 'trades"', "psycopg", "Traceback", 'File "', ".py"):
         assert leak not in r.text
     # ...but the operator's log has the details and the same request id
     assert "test-req-1" in caplog.text and "UndefinedTable" in caplog.text
@@ -287,6 +337,5 @@ def test_preflight_allows_get_for_configured_origin_only(call: Caller) -> None:
     assert r.status == 204
     assert r.headers["access-control-allow-origin"] == PAGE_ORIGIN
     assert "GET" in r.headers["access-control-allow-methods"]
-    bad = call("/api/trades", method="OPTIONS",
-               headers={**hdr, "Origin": "http://evil.example"})
+    bad = call("/api/trades", method="OPTIONS", headers={**hdr, "Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in bad.headers

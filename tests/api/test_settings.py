@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import pytest
 
-from llm_advisor.api.settings import DEFAULT_CORS_ORIGINS, DEFAULT_DB_URL, ApiSettings, parse_origins
+from llm_advisor.api.settings import (
+    DEFAULT_CORS_ORIGINS,
+    DEFAULT_DB_URL,
+    ApiSettings,
+    parse_origins,
+)
 from llm_advisor.core.errors import ConfigError
 
 
 def test_defaults() -> None:
     s = ApiSettings.from_env({})
     assert s.db_url == DEFAULT_DB_URL == "sqlite:///data/llm_advisor.sqlite3"
-    assert s.cors_origins == DEFAULT_CORS_ORIGINS == (
-        "http://127.0.0.1:8081", "http://localhost:8081")
+    assert (
+        s.cors_origins == DEFAULT_CORS_ORIGINS == ("http://127.0.0.1:8081", "http://localhost:8081")
+    )
 
 
 def test_origins_are_split_trimmed_and_deduplicated() -> None:
-    s = ApiSettings.from_env({
-        "ADVISOR_CORS_ORIGINS": " https://me.example/ ,https://me.example,http://localhost:3000",
-        "ADVISOR_DB_URL": "postgresql://llm_advisor_readonly@db:5432/advisor",
-    })
+    s = ApiSettings.from_env(
+        {
+            "ADVISOR_CORS_ORIGINS": " https://me.example/ ,https://me.example,http://localhost:3000",
+            "ADVISOR_DB_URL": "postgresql://llm_advisor_readonly@db:5432/advisor",
+        }
+    )
     assert s.cors_origins == ("https://me.example", "http://localhost:3000")
     assert s.db_url.startswith("postgresql://llm_advisor_readonly@")
 

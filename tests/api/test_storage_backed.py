@@ -42,16 +42,18 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
 @pytest.fixture
 def db_app(seeded: tuple[str, Expected]) -> APIGatewayRestResolver:
     url, _ = seeded
-    return app_from_settings(ApiSettings(db_url=url, cors_origins=(PAGE_ORIGIN,)),
-                             clock=ManualClock(NOW))
+    return app_from_settings(
+        ApiSettings(db_url=url, cors_origins=(PAGE_ORIGIN,)), clock=ManualClock(NOW)
+    )
 
 
 def get(app: APIGatewayRestResolver, path: str, **query: str) -> Reply:
     return call_app(app, path, query or None)
 
 
-def test_pnl_matches_independent_arithmetic(db_app: APIGatewayRestResolver,
-                                            seeded: tuple[str, Expected]) -> None:
+def test_pnl_matches_independent_arithmetic(
+    db_app: APIGatewayRestResolver, seeded: tuple[str, Expected]
+) -> None:
     _, exp = seeded
     p = get(db_app, "/api/pnl", start_date="2024-03-01", end_date="2024-03-31").json
     assert Decimal(p["total_realized"]) == exp.total_pnl
@@ -60,20 +62,28 @@ def test_pnl_matches_independent_arithmetic(db_app: APIGatewayRestResolver,
     assert p["win_rate"] == pytest.approx(exp.wins / len(exp.trades))
     assert Decimal(p["max_drawdown"]) == exp.max_drawdown
     assert {d["date"]: Decimal(d["realized"]) for d in p["days"]} == {
-        k.isoformat(): v for k, v in exp.per_day.items()}
+        k.isoformat(): v for k, v in exp.per_day.items()
+    }
     assert Decimal(p["equity_curve"][-1]["equity"]) == Decimal("100000") + exp.total_pnl
     for money in (p["total_realized"], p["total_fees"], p["max_drawdown"]):
         assert isinstance(money, str) and "." in money
 
 
-def test_trades_pages_cover_every_trade_once(db_app: APIGatewayRestResolver,
-                                             seeded: tuple[str, Expected]) -> None:
+def test_trades_pages_cover_every_trade_once(
+    db_app: APIGatewayRestResolver, seeded: tuple[str, Expected]
+) -> None:
     _, exp = seeded
     seen: list[str] = []
     offset = 0
     while True:
-        page = get(db_app, "/api/trades", start_date="2024-03-04", end_date="2024-03-08",
-                   limit="7", offset=str(offset)).json
+        page = get(
+            db_app,
+            "/api/trades",
+            start_date="2024-03-04",
+            end_date="2024-03-08",
+            limit="7",
+            offset=str(offset),
+        ).json
         assert page["total"] == len(exp.trades)
         seen += [t["client_order_id"] for t in page["items"]]
         if page["next_offset"] is None:
@@ -85,16 +95,21 @@ def test_trades_pages_cover_every_trade_once(db_app: APIGatewayRestResolver,
     assert spy["total"] == sum(1 for t in exp.trades if t["symbol"] == "SPY")
 
 
-def test_positions_analysis_bias_and_signals(db_app: APIGatewayRestResolver,
-                                             seeded: tuple[str, Expected]) -> None:
+def test_positions_analysis_bias_and_signals(
+    db_app: APIGatewayRestResolver, seeded: tuple[str, Expected]
+) -> None:
     _, exp = seeded
     pos = get(db_app, "/api/positions").json
     assert [(p["symbol"], p["unrealized_pnl"]) for p in pos["items"]] == [("TSLA", "12.25")]
     assert pos["total_unrealized_pnl"] == "12.25"
     latest = get(db_app, "/api/market-analysis").json["analysis"]
     assert latest["market_assessment"] == "bullish"
-    assert latest["multipliers"] == {"mr_arm": 1.2, "mr_trigger": 1.2, "tc_arm": 0.9,
-                                     "tc_trigger": 0.95}
+    assert latest["multipliers"] == {
+        "mr_arm": 1.2,
+        "mr_trigger": 1.2,
+        "tc_arm": 0.9,
+        "tc_trigger": 0.95,
+    }
     earlier = get(db_app, "/api/market-analysis", timestamp="2024-03-08T09:50:00-05:00").json
     assert earlier["analysis"]["market_assessment"] == "choppy"
     bias = get(db_app, "/api/daily-bias").json  # today in NY = 2024-03-08
@@ -111,7 +126,8 @@ def test_health_pings_the_database(db_app: APIGatewayRestResolver) -> None:
 
 def _load_handler() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "portfolio_api_app", ROOT / "functions" / "portfolio_api" / "app.py")
+        "portfolio_api_app", ROOT / "functions" / "portfolio_api" / "app.py"
+    )
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -125,15 +141,18 @@ def test_lambda_handler_reads_env_and_reuses_one_app(
     monkeypatch.setenv("ADVISOR_DB_URL", url)
     monkeypatch.setenv("ADVISOR_CORS_ORIGINS", "https://owner.example")
     handler = _load_handler()
-    event = proxy_event("GET", "/api/trades?start_date=2024-03-04&end_date=2024-03-08&limit=1",
-                        headers={"Origin": "https://owner.example"})
+    event = proxy_event(
+        "GET",
+        "/api/trades?start_date=2024-03-04&end_date=2024-03-08&limit=1",
+        headers={"Origin": "https://owner.example"},
+    )
     out = handler.lambda_handler(event, None)
     assert out["statusCode"] == 200
     assert out["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://owner.example"]
     app = handler.get_app()
     out2 = handler.lambda_handler(proxy_event("GET", "/api/health"), None)
     assert out2["statusCode"] == 200 and handler.get_app() is app
-    assert '"total":%d' % len(exp.trades) in out["body"]
+    assert f'"total":{len(exp.trades)}' in out["body"]
 
 
 def test_lambda_handler_broken_database_is_503_health_and_500_elsewhere(

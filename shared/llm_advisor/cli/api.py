@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if servers.web_url:
         print(f"page  {servers.web_url}/?api={servers.api_url}")
     print(f"CORS  {', '.join(settings.cors_origins)}")
-    print(f"started {datetime.now(UTC).isoformat(timespec='seconds')}; Ctrl-C to stop")
+    print("Ctrl-C to stop")
     try:
         threading.Event().wait()
     finally:

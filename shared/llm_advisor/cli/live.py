@@ -127,9 +127,17 @@ class PaperLoop:
         }
 
     def run(
-        self, clock: Clock, stop: threading.Event, lag: timedelta = timedelta(seconds=3)
+        self,
+        clock: Clock,
+        stop: threading.Event,
+        lag: timedelta = timedelta(seconds=3),
+        wait: Callable[[float], object] | None = None,
     ) -> int:
-        """Until ``stop`` is set: reconcile, then one step a few seconds after each minute."""
+        """Until ``stop`` is set: reconcile, then one step a few seconds after each minute.
+
+        ``wait`` (default ``stop.wait``) is injected so tests move a manual clock instead.
+        """
+        pause = wait or stop.wait
         self.reconcile(clock.now())
         while not stop.is_set():
             now = clock.now()
@@ -141,7 +149,7 @@ class PaperLoop:
                     raise
                 log.warning("minute %s skipped, will catch up: %s", now, exc)
             nxt = now.replace(second=0, microsecond=0) + timedelta(minutes=1) + lag
-            stop.wait(max(0.0, (nxt - clock.now()).total_seconds()))
+            pause(max(0.0, (nxt - clock.now()).total_seconds()))
         log.info("stopped cleanly after %d steps", self.steps)
         return 0
 

@@ -66,8 +66,10 @@ def format_validation_error(
 def _parse_hhmm(v: Any) -> Any:
     if isinstance(v, str):
         try:
-            hh, mm = v.strip().split(":")
-            return time(int(hh), int(mm))
+            parts = v.strip().split(":")
+            if len(parts) not in (2, 3):
+                raise ValueError(v)
+            return time(int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 0)
         except ValueError as exc:
             raise ValueError(f"expected HH:MM, got {v!r}") from exc
     return v

@@ -39,7 +39,6 @@ from llm_advisor.core.models import (
     AnalysisResult,
     Fill,
     MarketView,
-    Signal,
     Snapshot,
     Trade,
     TradePlan,
@@ -96,7 +95,7 @@ class TickRecorder(Protocol):
 
     def save_transitions(self, transitions: Iterable[Transition]) -> int: ...
 
-    def save_signals(self, signals: Iterable[Signal]) -> int: ...
+    def save_signals(self, signals: Iterable[Any]) -> int: ...
 
 
 class AnalysisRecorder(Protocol):
@@ -150,7 +149,7 @@ class TickResult:
     session_day: date | None = None
     minutes: list[datetime] = field(default_factory=list)
     plans: list[TradePlan] = field(default_factory=list)
-    signals: list[Signal] = field(default_factory=list)
+    signals: list[Any] = field(default_factory=list)  # the engine's signal records
     transitions: int = 0
     trades: list[Trade] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)

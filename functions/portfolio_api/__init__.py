@@ -1,0 +1,1 @@
+"""Portfolio REST API function (handler ``app.lambda_handler``)."""
