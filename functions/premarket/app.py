@@ -53,6 +53,8 @@ def job_deps() -> PremarketJobDeps:
         archive=c.archive,
         records=c.repository,
         bias_model=model,
+        minute_sessions=c.deploy.premarket_minute_sessions,
+        use_daily=c.deploy.premarket_daily == "feed",
     )
 
 

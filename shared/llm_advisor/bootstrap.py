@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llm_advisor.core.clock import Clock, SystemClock
 from llm_advisor.core.config import (
@@ -55,6 +55,10 @@ class DeploySettings(BaseModel):
     db_name: str = "advisor"
     aws_endpoint_url: str | None = None
     run_id: str = "live"
+    # How much history the premarket job fetches: the snapshot's EMAs start at the first
+    # close they see, so the local day matches a replay only with the replay's history.
+    premarket_minute_sessions: int = Field(10, ge=2, le=400)
+    premarket_daily: Literal["feed", "minutes"] = "feed"
 
 
 def deploy_settings_from_env(env: Mapping[str, str]) -> DeploySettings:

@@ -40,3 +40,54 @@ def test_empty_origins_disable_cors() -> None:
 def test_bad_origins_fail_naming_the_variable(bad: str) -> None:
     with pytest.raises(ConfigError, match="ADVISOR_CORS_ORIGINS"):
         parse_origins(bad)
+
+
+def test_db_url_wins_over_the_secret() -> None:
+    from llm_advisor.api.database import database_url
+
+    s = ApiSettings.from_env(
+        {"ADVISOR_DB_URL": "sqlite:///x.sqlite3", "ADVISOR_DB_SECRET_ID": "arn:secret"}
+    )
+    assert database_url(s, reader=lambda _id: pytest.fail("secret must not be read")) == (
+        "sqlite:///x.sqlite3"
+    )
+
+
+def test_secret_builds_the_postgres_url_with_the_proxy_host() -> None:
+    from llm_advisor.api.database import database_url
+
+    s = ApiSettings.from_env(
+        {
+            "ADVISOR_DB_SECRET_ID": "arn:ro",
+            "ADVISOR_DB_HOST": "proxy.aws",
+            "ADVISOR_DB_NAME": "advisor",
+        }
+    )
+    seen: list[str] = []
+
+    def reader(secret_id: str) -> dict[str, object]:
+        seen.append(secret_id)
+        return {
+            "username": "llm_advisor_readonly",
+            "password": "p@ss/w",
+            "host": "db.aws",
+            "port": 5432,
+        }
+
+    assert database_url(s, reader) == (
+        "postgresql://llm_advisor_readonly:p%40ss%2Fw@proxy.aws:5432/advisor?sslmode=require"
+    )
+    assert seen == ["arn:ro"]
+
+
+def test_neither_gives_the_local_default() -> None:
+    from llm_advisor.api.database import database_url
+
+    assert database_url(ApiSettings.from_env({})) == DEFAULT_DB_URL
+
+
+def test_secret_without_password_names_the_field() -> None:
+    from llm_advisor.api.database import postgres_url_from_secret
+
+    with pytest.raises(ConfigError, match="password"):
+        postgres_url_from_secret({"username": "u", "host": "h"})

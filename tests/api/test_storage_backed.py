@@ -167,3 +167,22 @@ def test_lambda_handler_broken_database_is_503_health_and_500_elsewhere(
     out = handler.lambda_handler(proxy_event("GET", "/api/pnl"), None)
     assert out["statusCode"] == 500
     assert "secret-name" not in out["body"] and "not-a-dir" not in out["body"]
+
+
+def test_committed_sample_event_through_the_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """events/portfolio_api.json (the SAM helper's sample) resolves like API Gateway's."""
+    import json
+
+    sample = ROOT / "events" / "portfolio_api.json"
+    if not sample.is_file():
+        pytest.skip("events/portfolio_api.json not present")
+    event = json.loads(sample.read_text())
+    origin = (event.get("headers") or {}).get("Origin", "http://localhost:8000")
+    url, _ = seeded_sqlite(tmp_path)
+    monkeypatch.setenv("ADVISOR_DB_URL", url)
+    monkeypatch.setenv("ADVISOR_CORS_ORIGINS", origin)
+    out = _load_handler().lambda_handler(event, None)
+    assert out["statusCode"] == 200, out["body"]
+    assert out["multiValueHeaders"]["Access-Control-Allow-Origin"] == [origin]

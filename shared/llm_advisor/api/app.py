@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 
 from llm_advisor import __version__
 from llm_advisor.api.context import ApiContext, LazyQueries
+from llm_advisor.api.database import database_url
 from llm_advisor.api.errors import install_error_handlers
 from llm_advisor.api.routers import analysis, bias, health, pnl, positions, signals, trades
 from llm_advisor.api.settings import ApiSettings
@@ -58,9 +59,9 @@ def open_queries(db_url: str) -> PortfolioQueries:
 
 
 def app_from_settings(settings: ApiSettings, clock: Clock | None = None) -> APIGatewayRestResolver:
-    """The production wiring: the database opened lazily, once, from ``ADVISOR_DB_URL``."""
+    """The production wiring: the database opened lazily, once (see ``api.database``)."""
     ctx = ApiContext(
-        queries=LazyQueries(lambda: open_queries(settings.db_url)),
+        queries=LazyQueries(lambda: open_queries(database_url(settings))),
         clock=clock or SystemClock(),
     )
     return create_app(ctx, settings.cors_origins)

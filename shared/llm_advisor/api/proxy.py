@@ -36,20 +36,27 @@ def proxy_event(
     multi_headers: dict[str, list[str]] = {}
     for k, v in pairs:
         multi_headers.setdefault(k, []).append(v)
+    # template.yaml routes ``/api/{proxy+}`` to the function; anything else never reaches it
+    # in AWS, but the local server still sends it (and gets the resolver's 404).
+    resource, proxy = (
+        ("/api/{proxy+}", path.removeprefix("/api/"))
+        if path.startswith("/api/")
+        else ("/{proxy+}", path.lstrip("/"))
+    )
     rid = request_id or uuid.uuid4().hex
     ts = now or datetime.now(UTC)
     return {
-        "resource": "/{proxy+}",
+        "resource": resource,
         "path": path,
         "httpMethod": method.upper(),
         "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
         "multiValueHeaders": multi_headers or None,
         "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
-        "pathParameters": {"proxy": path.lstrip("/")},
+        "pathParameters": {"proxy": proxy},
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/{proxy+}",
+            "resourcePath": resource,
             "httpMethod": method.upper(),
             "path": f"/{STAGE}{path}",
             "stage": STAGE,

@@ -1,4 +1,4 @@
-"""The API's two settings, read once per container from the environment."""
+"""The API's settings, read once per container from the environment."""
 
 from __future__ import annotations
 
@@ -35,12 +35,21 @@ def parse_origins(text: str, var: str = "ADVISOR_CORS_ORIGINS") -> tuple[str, ..
 class ApiSettings:
     db_url: str = DEFAULT_DB_URL
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+    db_url_set: bool = True  # False: db_url is only the default (a secret may override it)
+    db_secret_id: str = ""
+    db_host: str = ""
+    db_name: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         env = os.environ if env is None else env
         origins = env.get("ADVISOR_CORS_ORIGINS")
+        url = env.get("ADVISOR_DB_URL") or ""
         return cls(
-            db_url=env.get("ADVISOR_DB_URL") or DEFAULT_DB_URL,
+            db_url=url or DEFAULT_DB_URL,
             cors_origins=DEFAULT_CORS_ORIGINS if origins is None else parse_origins(origins),
+            db_url_set=bool(url),
+            db_secret_id=env.get("ADVISOR_DB_SECRET_ID", ""),
+            db_host=env.get("ADVISOR_DB_HOST", ""),
+            db_name=env.get("ADVISOR_DB_NAME", ""),
         )

@@ -160,7 +160,7 @@ def _bands_all(five: Aggregated, kf: NDArray[np.int64], bars: int, period: int) 
     cols = np.arange(bars)[None, :]
     tr = np.where(cols == first[:, None], h - lo, tr)  # first TR of each window: high - low
     out: list[Bands] = []
-    atr = np.full(m, np.nan)
+    atr: NDArray[np.float64] = np.full(m, np.nan)
     ok = count >= period
     if ok.any():
         # seed: mean of the first `period` TRs of each window, then Wilder forward

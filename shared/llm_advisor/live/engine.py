@@ -565,7 +565,7 @@ class Engine:
                         names[s_],
                         _STATE_STR[o_],
                         _STATE_STR[n_],
-                        None if z_ != z_ else z_,
+                        None if math.isnan(z_) else z_,
                         k[0],
                         k[1],
                         k[2],

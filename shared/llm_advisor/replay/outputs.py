@@ -10,17 +10,47 @@ from pathlib import Path
 from typing import Any
 
 from llm_advisor.core.models import Signal, Trade
-from llm_advisor.live.engine import SignalRecord, iso_z
 from llm_advisor.core.money import fmt_decimal
+from llm_advisor.live.engine import SignalRecord, iso_z
 
-TRADE_COLUMNS = (
-    "symbol,setup,side,signal_time,entry_time,entry_price,exit_time,exit_price,qty,exit_reason,pnl"
-).split(",")
-SIGNAL_COLUMNS = (
-    "signal_time,symbol,setup,side,status,reject_reason,z,ref_price,atr_5m,risk_per_share,"
-    "stop_price,target_price,qty,equity,mr_arm_z,mr_trigger_z,tc_arm_z,tc_trigger_z,"
-    "mult_mr_arm,mult_mr_trigger,mult_tc_arm,mult_tc_trigger,client_order_id"
-).split(",")
+TRADE_COLUMNS = [
+    "symbol",
+    "setup",
+    "side",
+    "signal_time",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "qty",
+    "exit_reason",
+    "pnl",
+]
+SIGNAL_COLUMNS = [
+    "signal_time",
+    "symbol",
+    "setup",
+    "side",
+    "status",
+    "reject_reason",
+    "z",
+    "ref_price",
+    "atr_5m",
+    "risk_per_share",
+    "stop_price",
+    "target_price",
+    "qty",
+    "equity",
+    "mr_arm_z",
+    "mr_trigger_z",
+    "tc_arm_z",
+    "tc_trigger_z",
+    "mult_mr_arm",
+    "mult_mr_trigger",
+    "mult_tc_arm",
+    "mult_tc_trigger",
+    "client_order_id",
+]
 
 
 def _num(x: float | None) -> str:

@@ -71,7 +71,7 @@ class ReplayResult:
 
 
 @dataclass(frozen=True)
-class _Series:
+class Series:
     ts: NDArray[np.int64]
     open: NDArray[np.float64]
     high: NDArray[np.float64]
@@ -80,7 +80,7 @@ class _Series:
     volume: NDArray[np.float64]
 
     @classmethod
-    def of(cls, df: pd.DataFrame) -> _Series:
+    def of(cls, df: pd.DataFrame) -> Series:
         return cls(
             ts=pd.DatetimeIndex(df.index).asi8.astype(np.int64),
             open=df["open"].to_numpy(np.float64),
@@ -89,6 +89,32 @@ class _Series:
             close=df["close"].to_numpy(np.float64),
             volume=df["volume"].to_numpy(np.float64),
         )
+
+
+def session_grid(
+    series: Mapping[str, Series], symbols: Sequence[str], sess: Session, window: int
+) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]], int]:
+    """The session as a (5, minutes, symbols) OHLCV grid (NaN = no bar), each symbol's
+    seed closes (the last ``window`` closes before the open), and the number of bars."""
+    open_ns = int(pd.Timestamp(sess.open).value)
+    close_ns = int(pd.Timestamp(sess.close).value)
+    grid = np.full((5, sess.minutes, len(symbols)), np.nan)
+    seeds: dict[str, NDArray[np.float64]] = {}
+    count = 0
+    for j, sym in enumerate(symbols):
+        s = series[sym]
+        lo = int(np.searchsorted(s.ts, open_ns, side="left"))
+        hi = int(np.searchsorted(s.ts, close_ns, side="left"))
+        seeds[sym] = s.close[max(0, lo - window) : lo]
+        if hi > lo:
+            mins = (s.ts[lo:hi] - open_ns) // NS_MIN
+            grid[0, mins, j] = s.open[lo:hi]
+            grid[1, mins, j] = s.high[lo:hi]
+            grid[2, mins, j] = s.low[lo:hi]
+            grid[3, mins, j] = s.close[lo:hi]
+            grid[4, mins, j] = s.volume[lo:hi]
+            count += hi - lo
+    return grid, seeds, count
 
 
 def analysis_times(session: Session, cfg: StrategyConfig) -> list[datetime]:
@@ -114,7 +140,7 @@ def run_id_for(
     return "replay-" + hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _fingerprint(series: Mapping[str, _Series]) -> str:
+def _fingerprint(series: Mapping[str, Series]) -> str:
     h = hashlib.sha256()
     for sym in sorted(series):
         s = series[sym]
@@ -148,7 +174,7 @@ def run_replay(
         raise UserError(f"no XNYS sessions between {start} and {end}")
     symbols = sorted(bars)
     engine = Engine(config, symbols)
-    series = {s: _Series.of(bars[s]) for s in symbols}
+    series = {s: Series.of(bars[s]) for s in symbols}
     snaps = {
         s: build_snapshots(s, bars[s], sessions, config, (daily or {}).get(s)) for s in symbols
     }
@@ -162,34 +188,17 @@ def run_replay(
         end=end,
         run_id=run_id_for(config, symbols, start, end, name, _fingerprint(series)),
     )
-    n = len(symbols)
     w = config.rolling_window
     for day in progress(sessions, len(sessions), "replay", show_progress):
         sess = session_for_config(day, config)
-        open_ns = int(pd.Timestamp(sess.open).value)
-        close_ns = int(pd.Timestamp(sess.close).value)
-        n_min = sess.minutes
-        grid = np.full((5, n_min, n), np.nan)
-        seeds: dict[str, NDArray[np.float64]] = {}
-        for j, sym in enumerate(symbols):
-            s = series[sym]
-            lo = int(np.searchsorted(s.ts, open_ns, side="left"))
-            hi = int(np.searchsorted(s.ts, close_ns, side="left"))
-            seeds[sym] = s.close[max(0, lo - w) : lo]
-            if hi > lo:
-                mins = (s.ts[lo:hi] - open_ns) // NS_MIN
-                grid[0, mins, j] = s.open[lo:hi]
-                grid[1, mins, j] = s.high[lo:hi]
-                grid[2, mins, j] = s.low[lo:hi]
-                grid[3, mins, j] = s.close[lo:hi]
-                grid[4, mins, j] = s.volume[lo:hi]
-                result.symbol_bars += hi - lo
+        grid, seeds, count = session_grid(series, symbols, sess, w)
+        result.symbol_bars += count
         engine.begin_session(sess, {sym: snaps[sym][day] for sym in symbols}, seeds)
         due = analysis_times(sess, config) if analyst is not None else []
         bias = daily_bias(day) if daily_bias is not None else None
         any_bar = ~np.isnan(grid[3]).all(axis=1)
         a = 0
-        for i in range(n_min):
+        for i in range(sess.minutes):
             minute = sess.open + timedelta(minutes=i)
             while a < len(due) and due[a] <= minute:
                 assert analyst is not None

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from llm_advisor.core.models import Signal, Trade
-from llm_advisor.live.engine import SignalRecord
 from llm_advisor.core.money import fmt_decimal
+from llm_advisor.live.engine import SignalRecord
 
 
 def _block(trades: Sequence[Trade]) -> dict[str, Any]:
@@ -33,8 +33,7 @@ def max_drawdown(start_equity: Decimal, trades: Iterable[Trade]) -> tuple[Decima
     worst_pct = 0.0
     for t in sorted(trades, key=lambda t: (t.exit_time, t.symbol)):
         eq += t.pnl
-        if eq > peak:
-            peak = eq
+        peak = max(peak, eq)
         dd = peak - eq
         if dd > worst:
             worst = dd
