@@ -27,7 +27,9 @@ HISTORY = 10
 
 def _bars(n: int) -> dict[str, object]:
     syms = [f"S{i:03d}" for i in range(n)]
-    return SyntheticMarket(11).minute_bars(syms, date(2026, 1, 16), HISTORY + SESSIONS, premarket=False)
+    return SyntheticMarket(11).minute_bars(
+        syms, date(2026, 1, 16), HISTORY + SESSIONS, premarket=False
+    )
 
 
 def _throughput(n: int) -> str:

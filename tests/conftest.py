@@ -34,6 +34,8 @@ def pg_url() -> str:
     url = os.environ.get("LLM_ADVISOR_PG_URL", "")
     if not url:
         if os.environ.get("CI"):
-            pytest.fail("CI=true but LLM_ADVISOR_PG_URL is not set: `make test` must start PostgreSQL")
+            pytest.fail(
+                "CI=true but LLM_ADVISOR_PG_URL is not set: `make test` must start PostgreSQL"
+            )
         pytest.skip("LLM_ADVISOR_PG_URL not set (run `make pg-start` or `make test`)")
     return url

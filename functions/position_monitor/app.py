@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from llm_advisor.aws.events import scheduled_time
 from llm_advisor.bootstrap import Container
 from llm_advisor.execution.monitor import run_monitor

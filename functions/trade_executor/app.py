@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from llm_advisor.bootstrap import Container
 from llm_advisor.core.models import TradePlan
 from llm_advisor.execution.executor import execute_plan

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from llm_advisor.analysis.gateway import GatewayOptions, StructuredLLM
 from llm_advisor.analysis.guards import RetryPolicy
 from llm_advisor.analysis.ledger import InMemoryLedger

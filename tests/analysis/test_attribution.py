@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+
 from llm_advisor.analysis.attribution import ShuffledAdvice, compare, max_drawdown
 from llm_advisor.analysis.factory import make_analyst
 from llm_advisor.analysis.guards import RetryPolicy

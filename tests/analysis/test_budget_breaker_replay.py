@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from llm_advisor.analysis.analyzer import MarketAnalyzer
 from llm_advisor.analysis.factory import make_analyst
 from llm_advisor.analysis.gateway import ReplayMissError

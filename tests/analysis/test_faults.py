@@ -10,6 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+
 from llm_advisor.analysis.analyzer import MarketAnalyzer
 from llm_advisor.analysis.factory import make_analyst
 from llm_advisor.analysis.ledger import InMemoryLedger

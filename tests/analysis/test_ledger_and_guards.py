@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from llm_advisor.analysis.guards import CircuitBreaker, DailyBudget, RateLimiter, RetryPolicy
 from llm_advisor.analysis.ledger import (
     InMemoryLedger,

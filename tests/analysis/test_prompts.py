@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from llm_advisor.analysis.analyzer import MarketAnalyzer
 from llm_advisor.analysis.gateway import StructuredLLM
 from llm_advisor.analysis.ledger import InMemoryLedger

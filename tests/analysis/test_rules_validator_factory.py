@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from llm_advisor.analysis.analyzer import MarketAnalyzer, analysis_times
 from llm_advisor.analysis.factory import make_analyst, make_validator, session_contamination
 from llm_advisor.analysis.ledger import InMemoryLedger

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from llm_advisor.aws.clients import reset_clients
 from llm_advisor.aws.object_store import S3ObjectStore
 from llm_advisor.core.ports import ObjectStorePort
 from llm_advisor.local.stores import FolderObjectStore, MemoryObjectStore
-from moto import mock_aws
 
 KEY = "2024/01/2024-01-02/premarket_context.json"
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from llm_advisor.aws.clients import reset_clients
 from llm_advisor.aws.state_store import DynamoStateStore
 from llm_advisor.core.errors import ConflictError
 from llm_advisor.core.ports import StateStorePort
 from llm_advisor.local.stores import FileStateStore, MemoryStateStore
-from moto import mock_aws
 
 
 @pytest.fixture(params=["dynamodb", "memory", "file"])

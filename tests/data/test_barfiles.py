@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from llm_advisor.core.errors import DataError
 from llm_advisor.data.barfiles import (
     BarDirectory,

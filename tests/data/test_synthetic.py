@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from llm_advisor.core.calendar import make_session
 from llm_advisor.data.barfiles import load_bar_file, write_bar_file
 from llm_advisor.data.synthetic import SyntheticMarket, symbol_profile

@@ -99,7 +99,10 @@ def test_risk_guards_match_reference_under_tight_limits(shared_data: Path) -> No
 @pytest.mark.slow
 def test_extended_hours_seeding_matches_reference(shared_data: Path) -> None:
     n_trades, _ = _compare(
-        shared_data / "bars_1m_polygon", ["SPY"], date(2025, 1, 2), date(2025, 1, 17),
+        shared_data / "bars_1m_polygon",
+        ["SPY"],
+        date(2025, 1, 2),
+        date(2025, 1, 17),
         StrategyConfig(),
     )
     assert n_trades > 5

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from llm_advisor.data.barfiles import BarDirectory
 from llm_advisor.premarket.bias.model import BiasModel, load_bias_model
 from llm_advisor.premarket.news.files import read_news_csv

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from llm_advisor.premarket.bias.features import FEATURES, compute_features
 from llm_advisor.premarket.bias.labels import label_moves
 from llm_advisor.premarket.bias.model import (

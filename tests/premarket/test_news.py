@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+
 from llm_advisor.core.errors import DataError
 from llm_advisor.premarket.news.alpaca import AlpacaNewsSource, map_alpaca_article
 from llm_advisor.premarket.news.files import FileNewsSource, read_news_csv

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 import pytest
+
 from llm_advisor.premarket.bias.model import BiasModel
 from llm_advisor.premarket.context import load_premarket_context
 from llm_advisor.premarket.news.models import NewsItem

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from llm_advisor.__main__ import main
 from llm_advisor.premarket.context import load_premarket_context
 from llm_advisor.premarket.pipeline import build_premarket_context

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
+
 from llm_advisor.core.calendar import NY, Session, is_session, make_session, sessions_between
 from llm_advisor.core.config import StrategyConfig
 

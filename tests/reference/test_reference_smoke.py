@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from llm_advisor.core.calendar import make_session
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.data.barfiles import load_bar_file

@@ -10,9 +10,10 @@ from pathlib import Path
 import boto3
 import pandas as pd
 import pytest
-from llm_advisor.aws.clients import reset_clients
 from moto import mock_aws
 from sam_support import SYMBOLS
+
+from llm_advisor.aws.clients import reset_clients
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 import pandas as pd
+
 from llm_advisor.core.models import TradePlan
 from llm_advisor.core.ports import Account, BrokerOrder, BrokerPosition
 

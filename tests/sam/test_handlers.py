@@ -7,9 +7,6 @@ from typing import Any
 
 import boto3
 import pandas as pd
-from llm_advisor.bootstrap import Container
-from llm_advisor.core.models import TradePlan
-from llm_advisor.live.tick import advice_key, decode_state, engine_key
 from sam_support import (
     DAY,
     FakeBroker,
@@ -19,6 +16,10 @@ from sam_support import (
     load_handler,
     put_context,
 )
+
+from llm_advisor.bootstrap import Container
+from llm_advisor.core.models import TradePlan
+from llm_advisor.live.tick import advice_key, decode_state, engine_key
 
 
 def _container(**overrides: Any) -> Container:

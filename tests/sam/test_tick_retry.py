@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from sam_support import DAY, SYMBOLS, FrameMarketData, utc
+
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.models import TradePlan
 from llm_advisor.live.tick import PremarketSessionContext, TickDeps, engine_key, run_tick
 from llm_advisor.local.stores import MemoryPlanQueue, MemoryStateStore
-from sam_support import DAY, SYMBOLS, FrameMarketData, utc
 
 
 class Recorder:

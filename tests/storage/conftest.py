@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
 from llm_advisor.storage import Repository, open_repository
 
 DATA_TABLES = (

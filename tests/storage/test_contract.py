@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from llm_advisor.__main__ import main as cli_main
 from llm_advisor.core.errors import DataError, UserError
 from llm_advisor.core.models import (

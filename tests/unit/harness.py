@@ -24,12 +24,27 @@ DAY = date(2026, 3, 2)  # a Monday, regular session 14:30-21:00 UTC
 EARLY = date(2025, 11, 28)  # 13:00 early close
 
 
-def snapshot(sym: str, day: date, htf: str = "neutral", atr5: float | None = 0.5,
-             atr_pct: float = 50.0, last_close_5m: float | None = 100.0) -> Snapshot:
+def snapshot(
+    sym: str,
+    day: date,
+    htf: str = "neutral",
+    atr5: float | None = 0.5,
+    atr_pct: float = 50.0,
+    last_close_5m: float | None = 100.0,
+) -> Snapshot:
     return Snapshot(
-        symbol=sym, session_date=day.isoformat(), ema_slope_daily=0.0, ema_slope_hourly=0.0,
-        hh_ll_tag="RANGE", atr_daily=2.0, atr_percentile=atr_pct, htf_bias=htf,  # type: ignore[arg-type]
-        band_mu=100.0, band_sigma=1.0, atr_5m=atr5, last_close_5m=last_close_5m,
+        symbol=sym,
+        session_date=day.isoformat(),
+        ema_slope_daily=0.0,
+        ema_slope_hourly=0.0,
+        hh_ll_tag="RANGE",
+        atr_daily=2.0,
+        atr_percentile=atr_pct,
+        htf_bias=htf,  # type: ignore[arg-type]
+        band_mu=100.0,
+        band_sigma=1.0,
+        atr_5m=atr5,
+        last_close_5m=last_close_5m,
     )
 
 
@@ -51,8 +66,10 @@ class Harness:
     def __post_init__(self) -> None:
         self.engine = Engine(self.cfg, self.symbols)
         self.session = session_for_config(self.day, self.cfg)
-        snaps = {s: snapshot(s, self.day, self.htf.get(s, "neutral"), self.atr5, self.atr_pct)
-                 for s in self.symbols}
+        snaps = {
+            s: snapshot(s, self.day, self.htf.get(s, "neutral"), self.atr5, self.atr_pct)
+            for s in self.symbols
+        }
         seeds = self.seeds if self.seeds is not None else {s: seed_closes() for s in self.symbols}
         self.engine.begin_session(self.session, snaps, seeds)
         self.minute = self.session.open
@@ -89,7 +106,12 @@ class Harness:
         t = datetime.combine(self.day, datetime.min.time().replace(hour=hh, minute=mm), tzinfo=NY)
         self.minute = t.astimezone(self.session.open.tzinfo)
 
-    def step(self, z: Mapping[str, float] | None = None, *, prices: Mapping[str, tuple[float, float, float, float]] | None = None) -> StepResult:
+    def step(
+        self,
+        z: Mapping[str, float] | None = None,
+        *,
+        prices: Mapping[str, tuple[float, float, float, float]] | None = None,
+    ) -> StepResult:
         n = len(self.engine.symbols)
         o, h, lo, c, v = (np.full(n, np.nan) for _ in range(5))
         for sym, target in (z or {}).items():

@@ -50,7 +50,9 @@ def test_rolling_stats_do_not_drift_after_a_million_updates() -> None:
 
 def test_ema_is_pandas_ewm_adjust_false(shared_data: Path) -> None:
     c = load_daily_file(shared_data / "daily" / "SPY.csv.gz")["close"].to_numpy()[-500:]
-    np.testing.assert_allclose(ema(c, 20), pd.Series(c).ewm(span=20, adjust=False).mean(), rtol=1e-12)
+    np.testing.assert_allclose(
+        ema(c, 20), pd.Series(c).ewm(span=20, adjust=False).mean(), rtol=1e-12
+    )
 
 
 def test_wilder_atr_matches_an_independent_pandas_computation(shared_data: Path) -> None:
@@ -77,8 +79,12 @@ def test_five_minute_aggregation_equals_the_vendor_five_minute_bars(shared_data:
     common = got.index.intersection(five.index)
     common = common[(common >= "2026-01-22") & (common < "2026-03-07")]
     assert len(common) > 2000
-    pd.testing.assert_frame_equal(got.loc[common], five.loc[common, ["open", "high", "low", "close"]],
-                                  check_freq=False, check_names=False)
+    pd.testing.assert_frame_equal(
+        got.loc[common],
+        five.loc[common, ["open", "high", "low", "close"]],
+        check_freq=False,
+        check_names=False,
+    )
 
 
 def test_daily_aggregation_uses_first_open_max_high_min_low_last_close(shared_data: Path) -> None:
@@ -116,5 +122,7 @@ def test_snapshot_ignores_everything_at_or_after_the_session(shared_data: Path) 
         (0.01, -0.01, "HH_HL", "neutral"),
     ],
 )
-def test_htf_bias_needs_both_slopes_and_a_non_contrary_tag(d: float, h: float, tag: str, bias: str) -> None:
+def test_htf_bias_needs_both_slopes_and_a_non_contrary_tag(
+    d: float, h: float, tag: str, bias: str
+) -> None:
     assert htf_bias(d, h, tag) == bias  # type: ignore[arg-type]

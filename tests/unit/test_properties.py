@@ -108,9 +108,13 @@ def test_a_stop_never_moves_and_quantity_never_exceeds_the_caps(
         px = float(t.exit_price)
         if t.exit_reason.value == "stop":
             # at the planned stop, or worse only when the bar gapped through it
-            assert px == p.stop_price or (px < p.stop_price if p.side.value == "long" else px > p.stop_price)
+            assert px == p.stop_price or (
+                px < p.stop_price if p.side.value == "long" else px > p.stop_price
+            )
         if t.exit_reason.value == "target":
-            assert px == p.target_price or (px > p.target_price if p.side.value == "long" else px < p.target_price)
+            assert px == p.target_price or (
+                px > p.target_price if p.side.value == "long" else px < p.target_price
+            )
 
 
 @PROPS

@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from llm_advisor.core.models import Thresholds, ThresholdMultipliers
+from llm_advisor.core.models import ThresholdMultipliers, Thresholds
 from tests.unit.harness import Harness
 
 
 def test_effective_threshold_is_base_times_multiplier_and_abort_takes_none() -> None:
     t = Thresholds(mr_arm_z=1.2, mr_trigger_z=0.6, tc_arm_z=1.8, tc_trigger_z=0.6, mr_abort_z=3.0)
-    e = t.apply_multiplier(ThresholdMultipliers(mr_arm=1.5, mr_trigger=0.5, tc_arm=1.0, tc_trigger=2 / 3))
+    e = t.apply_multiplier(
+        ThresholdMultipliers(mr_arm=1.5, mr_trigger=0.5, tc_arm=1.0, tc_trigger=2 / 3)
+    )
     assert math.isclose(e.mr_arm_z, 1.8) and math.isclose(e.mr_trigger_z, 0.3)
     assert e.mr_abort_z == 3.0
 
@@ -45,11 +47,18 @@ def test_stale_analysis_older_than_two_intervals_reverts_to_neutral() -> None:
 
 def test_every_signal_records_the_thresholds_and_multipliers_used() -> None:
     h = Harness()
-    h.advise(h.session.open - timedelta(minutes=1), ThresholdMultipliers(mr_arm=0.9, mr_trigger=1.2))
+    h.advise(
+        h.session.open - timedelta(minutes=1), ThresholdMultipliers(mr_arm=0.9, mr_trigger=1.2)
+    )
     h.run([1.3, 0.7])
     (s,) = h.signals
     assert math.isclose(s.mr_arm_z, 1.08) and math.isclose(s.mr_trigger_z, 0.72)
-    assert (s.mult_mr_arm, s.mult_mr_trigger, s.mult_tc_arm, s.mult_tc_trigger) == (0.9, 1.2, 1.0, 1.0)
+    assert (s.mult_mr_arm, s.mult_mr_trigger, s.mult_tc_arm, s.mult_tc_trigger) == (
+        0.9,
+        1.2,
+        1.0,
+        1.0,
+    )
 
 
 def test_per_symbol_multipliers_override_the_market_wide_ones() -> None:
@@ -57,8 +66,11 @@ def test_per_symbol_multipliers_override_the_market_wide_ones() -> None:
 
     h = Harness(symbols=("AAA", "BBB"))
     h.engine.add_advice(
-        Advice(as_of=h.session.open - timedelta(minutes=1), multipliers=ThresholdMultipliers(mr_arm=1.5),
-               per_symbol={"BBB": ThresholdMultipliers(mr_arm=1.0)})
+        Advice(
+            as_of=h.session.open - timedelta(minutes=1),
+            multipliers=ThresholdMultipliers(mr_arm=1.5),
+            per_symbol={"BBB": ThresholdMultipliers(mr_arm=1.0)},
+        )
     )
     h.step({"AAA": 1.3, "BBB": 1.3})
     assert h.state("AAA") == "idle" and h.state("BBB") == "mr_armed"

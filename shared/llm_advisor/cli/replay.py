@@ -42,10 +42,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--analyst",
         default="neutral",
-        choices=["neutral", "rules", "bedrock", "anthropic", "replay"],
+        choices=["neutral", "rules", "bedrock", "bedrock-converse", "anthropic", "replay"],
         help="who sets the threshold multipliers (default neutral)",
     )
     p.add_argument("--ledger", type=Path, default=Path("data/llm_ledger.jsonl"))
+    p.add_argument("--news-file", type=Path, help="headlines CSV for the analyst's news summary")
 
 
 def register(sub: Any) -> None:
@@ -98,32 +99,83 @@ def make_analyst(name: str, config: StrategyConfig, ledger: Path) -> Any:
     return factory(name, settings_from_env(), config, JsonlLedger(ledger), SystemClock())
 
 
+def premarket_hook(args: argparse.Namespace, inp: Any) -> Any:
+    """Biases and news for the analyst, from the premarket step's own functions."""
+    from llm_advisor.premarket.bias.model import load_bias_model
+    from llm_advisor.premarket.news.files import read_news_csv
+    from llm_advisor.replay.premarket import ReplayPremarket
+
+    news = read_news_csv(args.news_file) if args.news_file else []
+    return ReplayPremarket(list(inp.bars), inp.daily, load_bias_model(), news)
+
+
+def contamination_note(name: str, sessions: list[date]) -> str:
+    from llm_advisor.analysis.factory import session_contamination
+    from llm_advisor.core.config import settings_from_env
+
+    info = session_contamination(name, settings_from_env(), sessions)
+    flagged = info["contaminated_sessions"]
+    if not flagged:
+        return ""
+    return (
+        f"WARNING: {len(flagged)} of {len(sessions)} sessions predate {info['model']}'s "
+        f"knowledge cutoff ({info['knowledge_cutoff']}): its advice on them may reflect "
+        "what it learned about those days (look-ahead). Judge the LLM on later sessions."
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    from functools import partial
+
     from llm_advisor.replay.runner import run_replay
 
     config = build_config(args)
     inp = load_inputs(args)
     analyst = make_analyst(args.analyst, config, args.ledger)
+    pre = premarket_hook(args, inp) if analyst is not None else None
     if args.compare:
         from llm_advisor.analysis.attribution import compare
 
         if analyst is None:
             raise UserError("--compare needs an analyst: --analyst rules|bedrock|anthropic|replay")
-        report = compare(config, inp.bars, inp.start, inp.end, analyst, daily=inp.daily)
+        runner = partial(run_replay, premarket=pre, analyst_name=args.analyst)
+        report = compare(
+            config,
+            inp.bars,
+            inp.start,
+            inp.end,
+            analyst,
+            daily=inp.daily,
+            analyst_name=args.analyst,
+            run_replay=runner,
+        )
         print(report.render())
+        note = contamination_note(args.analyst, report.sessions)
+        if note:
+            print(note)
         return 0
     result = run_replay(
-        config, inp.bars, inp.start, inp.end, analyst, daily=inp.daily, analyst_name=args.analyst
+        config,
+        inp.bars,
+        inp.start,
+        inp.end,
+        analyst,
+        daily=inp.daily,
+        analyst_name=args.analyst,
+        premarket=pre,
     )
     write_outputs(args.out, result.trades, result.signals, result.summary)
     print(f"replay {inp.source} {inp.start}..{inp.end} symbols {','.join(result.symbols)}")
     print(render(result.summary))
+    note = contamination_note(args.analyst, result.sessions)
+    if note:
+        print(note)
     print(f"wrote {args.out / 'trades.csv'} and {args.out / 'signals.csv'}")
     if not args.no_db:
         from llm_advisor.storage.replay_store import record_replay
         from llm_advisor.storage.repository import open_repository
 
-        repo = open_repository(args.db)
+        repo = open_repository(args.db, migrate_schema=True)
         run_id = record_replay(repo, result)
         print(f"stored run {run_id} in {args.db}")
     return 0

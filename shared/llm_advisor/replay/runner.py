@@ -38,7 +38,6 @@ from llm_advisor.live.engine import (
 from llm_advisor.replay.summary import summarize
 
 NS_MIN = 60_000_000_000
-DailyBiasFn = Callable[[date], Mapping[str, tuple[str, float]]]
 
 
 @dataclass
@@ -162,11 +161,14 @@ def run_replay(
     daily: Mapping[str, pd.DataFrame] | None = None,
     *,
     analyst_name: str | None = None,
-    daily_bias: DailyBiasFn | None = None,
+    premarket: Callable[[date], Any] | None = None,
     show_progress: bool | None = None,
     on_session: Callable[[date, Engine], None] | None = None,
 ) -> ReplayResult:
-    """Replay every XNYS session in [start, end] for the symbols in ``bars``."""
+    """Replay every XNYS session in [start, end] for the symbols in ``bars``.
+
+    ``premarket(day)`` (e.g. ``ReplayPremarket``) supplies what the analyst knows before
+    each open: the bias model's calls, the news summary, VIX."""
     if not bars:
         raise UserError("no symbols to replay")
     sessions = sessions_between(start, end)
@@ -195,14 +197,18 @@ def run_replay(
         result.symbol_bars += count
         engine.begin_session(sess, {sym: snaps[sym][day] for sym in symbols}, seeds)
         due = analysis_times(sess, config) if analyst is not None else []
-        bias = daily_bias(day) if daily_bias is not None else None
+        pre = premarket(day) if premarket is not None else None
+        bias = pre.biases if pre is not None else None
+        news = pre.news_summary if pre is not None else ""
+        vix = pre.vix if pre is not None else None
         any_bar = ~np.isnan(grid[3]).all(axis=1)
         a = 0
         for i in range(sess.minutes):
             minute = sess.open + timedelta(minutes=i)
             while a < len(due) and due[a] <= minute:
                 assert analyst is not None
-                advice = analyst.analyze(engine.market_view(due[a], daily_bias=bias))
+                view = engine.market_view(due[a], daily_bias=bias, news_summary=news, vix=vix)
+                advice = analyst.analyze(view)
                 engine.add_advice(advice)
                 result.advices.append(advice)
                 a += 1
