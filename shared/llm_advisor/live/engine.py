@@ -821,9 +821,12 @@ class Engine:
         if self.kill:
             return
         unreal = 0.0
+        fee = self.config.commission_per_share
         for s, p in self.positions.items():
             if not p.pending:
+                # marked at the latest close, less the entry commission already paid
                 unreal += (float(self.last_close[s]) - p.entry_price) * p.qty * p.side
+                unreal -= fee * p.qty
         day_pnl = float(self.realized_today) + unreal
         limit = float(self.day_start_equity) * self.config.daily_loss_limit_pct / 100.0
         if -day_pnl >= limit:

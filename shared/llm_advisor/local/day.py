@@ -31,6 +31,7 @@ import io
 import json
 import sys
 import time as _time
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -249,7 +250,8 @@ class _Handlers:
         self.calls[name] += 1
         ctx = _LambdaContext(f"llm-advisor-{name}", aws_request_id=f"{name}-{self.calls[name]}")
         # Powertools prints each invocation's metrics (EMF) to stdout: keep the report readable.
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "no metrics to publish"
             out: dict[str, Any] = self.modules[name].lambda_handler(event, ctx)
         return out
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_advisor.core.models import Signal, Trade
-from llm_advisor.core.money import fmt_decimal
+from llm_advisor.core.money import fmt_decimal, to_decimal
 from llm_advisor.live.engine import SignalRecord, iso_z
 
 TRADE_COLUMNS = [
@@ -59,6 +59,13 @@ def _num(x: float | None) -> str:
     return repr(float(x))
 
 
+def _money(x: float | None) -> str:
+    """Prices as exact decimals with at least two places, like trades.csv."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return fmt_decimal(to_decimal(float(x)))
+
+
 def trade_rows(trades: Sequence[Trade]) -> list[list[str]]:
     ordered = sorted(trades, key=lambda t: (t.entry_time, t.symbol))
     return [
@@ -90,11 +97,11 @@ def signal_rows(signals: Sequence[Signal | SignalRecord]) -> list[list[str]]:
             s.status,
             s.reject_reason,
             _num(s.z),
-            _num(s.ref_price),
+            _money(s.ref_price),
             _num(s.atr_5m),
             _num(s.risk_per_share),
-            _num(s.stop_price),
-            _num(s.target_price),
+            _money(s.stop_price),
+            _money(s.target_price),
             str(s.qty),
             fmt_decimal(s.equity),
             _num(s.mr_arm_z),

@@ -29,6 +29,7 @@ from llm_advisor.core.models import (
     Transition,
 )
 from llm_advisor.storage import codec as c
+from llm_advisor.storage import pnl_rollup
 from llm_advisor.storage import writes as w
 from llm_advisor.storage.codec import Codec
 from llm_advisor.storage.db import Cursor, PostgresDatabase, SqliteDatabase, connect
@@ -226,9 +227,21 @@ class Repository(PortfolioQueriesImpl):
             with self.db.transaction() as cur2:
                 self.delete_run(run_id, cur2)
             return
+        pnl_rollup.lock(cur, self.engine)
+        cur.execute("SELECT DISTINCT session_date FROM trades WHERE run_id = ?", (run_id,))
+        days = [r[0] for r in cur.fetchall()]
         for table in RUN_TABLES:
             cur.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
         cur.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+        cur.execute("DELETE FROM daily_pnl WHERE run_id = ?", (run_id,))
+        pnl_rollup.refresh(cur, self.engine, days)
+
+    def rebuild_pnl_rollup(self) -> None:
+        """Recompute the per-day P/L rollup from every trade (after trades were written
+        without this repository, e.g. by hand in SQL)."""
+        with self.db.transaction() as cur:
+            pnl_rollup.lock(cur, self.engine)
+            pnl_rollup.rebuild(cur, self.engine)
 
     # ------------------------------------------------------------ premarket
     def save_daily_bias(self, rows: Iterable[Any]) -> int:
@@ -244,6 +257,16 @@ class Repository(PortfolioQueriesImpl):
                 cur, "premarket_snapshots", w.SNAPSHOT_COLS, ("session_date", "symbol"), encoded
             )
         return len(encoded)
+
+    def delete_premarket_day(self, day: date) -> int:
+        """Remove a date's ``daily_bias`` and ``premarket_snapshots`` rows (a premarket rerun
+        replaces the whole day, so a symbol it no longer covers keeps no stale row)."""
+        d = self.codec.day(c.day(day, "day"))
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM daily_bias WHERE date = ?", (d,))
+            n = max(cur.rowcount, 0)
+            cur.execute("DELETE FROM premarket_snapshots WHERE session_date = ?", (d,))
+            return n + max(cur.rowcount, 0)
 
     def get_premarket_snapshots(self, session_date: date) -> dict[str, Snapshot]:
         k = self.codec
@@ -439,7 +462,10 @@ class Repository(PortfolioQueriesImpl):
             else (*w.TRADE_COLS, "pnl_micros", "commission_micros")
         )
         with self.db.transaction() as cur:
+            pnl_rollup.lock(cur, self.engine)  # before the insert: see pnl_rollup
             self._write_many(cur, "trades", cols, ("run_id", "client_order_id"), rows)
+            # A re-saved trade may have moved to another day: refresh its old day as well.
+            pnl_rollup.refresh(cur, self.engine, {r[1] for r in rows}, [run_id])
         return len(rows)
 
     def save_fills(self, fills: Iterable[Fill | Mapping[str, Any]], run_id: str = LIVE_RUN) -> int:
@@ -894,6 +920,8 @@ class Repository(PortfolioQueriesImpl):
             "market_analysis",
             "llm_calls",
             "schema_version",
+            "daily_pnl",
+            "daily_pnl_all",
         ):
             raise DataError(f"table={table!r}: unknown table")
         sql = f"SELECT COUNT(*) FROM {table}"
