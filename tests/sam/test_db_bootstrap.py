@@ -78,6 +78,36 @@ def test_login_can_read_every_table_and_write_none(fresh_db: tuple[str, str]) ->
 
 
 @pytest.mark.postgres
+def test_the_portfolio_api_works_as_the_read_only_login(fresh_db: tuple[str, str]) -> None:
+    """Every endpoint, as the deployed API connects: read-only role, read-only sessions."""
+    from llm_advisor.api.app import app_from_settings
+    from llm_advisor.api.proxy import proxy_event
+    from llm_advisor.api.settings import ApiSettings
+    from llm_advisor.storage.db import close_pool
+
+    url, login = fresh_db
+    app.bootstrap_database(url, login, API_PW)
+    as_api = _with(url, urlsplit(url).path.lstrip("/"), user=login)
+    api = app_from_settings(ApiSettings(db_url=as_api))
+    try:
+        for path in (
+            "/api/health",
+            "/api/trades",
+            "/api/pnl",
+            "/api/positions",
+            "/api/signals",
+            "/api/market-analysis",
+            "/api/daily-bias?date=2024-03-06",
+        ):
+            result = api.resolve(proxy_event("GET", path, headers={}), None)  # type: ignore[arg-type]
+            assert int(result["statusCode"]) < 500, (path, result.get("body"))
+        health = api.resolve(proxy_event("GET", "/api/health", headers={}), None)  # type: ignore[arg-type]
+        assert json.loads(health["body"])["database"] == "ok"
+    finally:
+        close_pool(as_api)
+
+
+@pytest.mark.postgres
 def test_second_run_migrates_nothing_and_resets_the_password(fresh_db: tuple[str, str]) -> None:
     import psycopg
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -203,3 +203,199 @@ def test_sam_validate_passes() -> None:
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# ------------------------------------------------------------------ review fixes: API access
+
+API_SECRET_REFS = ('"ApiDatabaseSecret"', '"ExistingApiDatabaseSecretArn"')
+MASTER_SECRET_REFS = ('"DatabaseSecret"', '"ExistingDatabaseSecretArn"')
+# How the created-database stack resolves the intrinsics the environment uses.
+RESOLVED = {
+    "ApiDatabaseSecret": "arn:api-secret",
+    "DatabaseSecret": "arn:master-secret",
+    "DatabaseProxy.Endpoint": "proxy.internal",
+}
+
+
+def resolve(value: Any, params: dict[str, Any]) -> Any:
+    """Enough of CloudFormation for env values: Ref, Fn::GetAtt, Fn::If on CreateDatabase."""
+    if isinstance(value, dict):
+        ((fn, arg),) = value.items()
+        if fn == "Ref":
+            return params.get(arg, RESOLVED.get(arg, f"<{arg}>"))
+        if fn == "Fn::GetAtt":
+            return RESOLVED[".".join(arg)]
+        if fn == "Fn::If":
+            assert arg[0] == "CreateDatabase", arg
+            return resolve(arg[1], params)
+        raise AssertionError(fn)
+    return value
+
+
+def function_env(t: dict[str, Any], name: str) -> dict[str, Any]:
+    env = dict(t["Globals"]["Function"]["Environment"]["Variables"])
+    env.update(res(t, name).get("Environment", {}).get("Variables", {}))
+    params = {k: v.get("Default") for k, v in t["Parameters"].items()}
+    return {k: str(resolve(v, params)) for k, v in env.items()}
+
+
+def secret_resources(fn: dict[str, Any]) -> str:
+    return json.dumps(
+        [
+            st["Resource"]
+            for st in statements(fn)
+            if "secretsmanager:GetSecretValue" in json.dumps(st["Action"])
+        ]
+    )
+
+
+def test_api_function_environment_is_what_the_api_settings_read(
+    template: dict[str, Any],
+) -> None:
+    from llm_advisor.api.settings import ApiSettings
+
+    raw = res(template, "PortfolioApiFunction")["Environment"]["Variables"]
+    assert "ADVISOR_CORS_ORIGIN" not in raw
+    assert raw["ADVISOR_CORS_ORIGINS"] == {"Ref": "CorsOrigin"}
+    settings = ApiSettings.from_env(function_env(template, "PortfolioApiFunction"))
+    assert settings.cors_origins == (template["Parameters"]["CorsOrigin"]["Default"],)
+    assert settings.db_secret_id == "arn:api-secret"
+    assert settings.db_host == "proxy.internal"  # the RDS Proxy, like the writers
+    assert settings.db_name == "advisor"
+
+
+@pytest.mark.parametrize(
+    ("origin", "ok"),
+    [
+        ("https://portfolio.example.com", True),
+        ("http://localhost:8000", True),
+        ("*", False),
+        ("https://portfolio.example.com/app", False),
+        ("https://a.example.com,https://b.example.com", False),
+        ("portfolio.example.com", False),
+    ],
+)
+def test_cors_origin_parameter_takes_one_website_origin(
+    template: dict[str, Any], origin: str, ok: bool
+) -> None:
+    import re
+
+    from llm_advisor.api.settings import parse_origins
+
+    pattern = template["Parameters"]["CorsOrigin"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, origin)) is ok
+    if ok:
+        assert parse_origins(origin) == (origin,)
+
+
+def test_api_function_reads_only_the_read_only_secret(template: dict[str, Any]) -> None:
+    fn = res(template, "PortfolioApiFunction")
+    assert fn["Environment"]["Variables"]["ADVISOR_DB_SECRET_ID"] == {
+        "Fn::If": [
+            "CreateDatabase",
+            {"Ref": "ApiDatabaseSecret"},
+            {"Ref": "ExistingApiDatabaseSecretArn"},
+        ]
+    }
+    text = secret_resources(fn)
+    assert all(r in text for r in API_SECRET_REFS)
+    assert not any(r in text for r in MASTER_SECRET_REFS)
+    assert "AlpacaSecretName" not in json.dumps(statements(fn))
+    for st in statements(fn):
+        assert st["Action"] == "secretsmanager:GetSecretValue", st
+
+
+def test_api_secret_is_generated_in_the_shape_the_api_reads(template: dict[str, Any]) -> None:
+    secret = template["Resources"]["ApiDatabaseSecret"]
+    assert secret["Condition"] == "CreateDatabase"
+    gen = secret["Properties"]["GenerateSecretString"]
+    body = json.loads(gen["SecretStringTemplate"])
+    assert body["username"] == "llm_advisor_api"
+    assert (
+        body["username"]
+        != json.loads(
+            res(template, "DatabaseSecret")["GenerateSecretString"]["SecretStringTemplate"]
+        )["username"]
+    )
+    assert (body["dbname"], body["port"], gen["GenerateStringKey"]) == ("advisor", 5432, "password")
+    # An existing database must come with its own API login, never the master's.
+    (rule,) = template["Rules"].values()
+    assert "ExistingDatabaseSecretArn" in json.dumps(rule["RuleCondition"])
+    assert "ExistingApiDatabaseSecretArn" in json.dumps(rule["Assertions"])
+
+
+def test_writers_cannot_read_the_api_secret(template: dict[str, Any]) -> None:
+    readers = set()
+    for name, r in template["Resources"].items():
+        if r["Type"] == "AWS::Serverless::Function" and any(
+            ref in secret_resources(r["Properties"]) for ref in API_SECRET_REFS
+        ):
+            readers.add(name)
+    assert readers == {"PortfolioApiFunction", "DatabaseBootstrapFunction"}
+
+
+def test_proxy_accepts_the_api_login(template: dict[str, Any]) -> None:
+    auth = res(template, "DatabaseProxy")["Auth"]
+    assert {json.dumps(a["SecretArn"]) for a in auth} == {
+        json.dumps({"Ref": "DatabaseSecret"}),
+        json.dumps({"Ref": "ApiDatabaseSecret"}),
+    }
+    assert all(a["AuthScheme"] == "SECRETS" for a in auth)
+    (policy,) = res(template, "DatabaseProxyRole")["Policies"]
+    (st,) = policy["PolicyDocument"]["Statement"]
+    assert st["Resource"] == [{"Ref": "DatabaseSecret"}, {"Ref": "ApiDatabaseSecret"}]
+
+
+def test_bootstrap_custom_resource_runs_after_the_database(template: dict[str, Any]) -> None:
+    cr = template["Resources"]["DatabaseBootstrap"]
+    assert cr["Type"] == "Custom::DatabaseBootstrap"
+    props = cr["Properties"]
+    assert props["ServiceToken"] == {"Fn::GetAtt": ["DatabaseBootstrapFunction", "Arn"]}
+    assert props["DatabaseReady"]["Fn::If"][1] == {"Ref": "DatabaseProxyTargetGroup"}
+    assert props["Host"]["Fn::If"][1] == {"Fn::GetAtt": ["DatabaseProxy", "Endpoint"]}
+    assert props["MasterSecretId"] == {
+        "Fn::If": [
+            "CreateDatabase",
+            {"Ref": "DatabaseSecret"},
+            {"Ref": "ExistingDatabaseSecretArn"},
+        ]
+    }
+    assert props["ApiSecretId"] == {
+        "Fn::If": [
+            "CreateDatabase",
+            {"Ref": "ApiDatabaseSecret"},
+            {"Ref": "ExistingApiDatabaseSecretArn"},
+        ]
+    }
+    assert props["AppLayerVersion"] == {"Ref": "AppLayer"}  # new library -> migrations rerun
+    assert cr["DependsOn"] == "DatabaseBootstrapLogGroup"
+    fn = res(template, "DatabaseBootstrapFunction")
+    assert fn["CodeUri"] == "functions/db_bootstrap/"
+    assert fn["Timeout"] < props["ServiceTimeout"] <= 3600
+    assert "Events" not in fn
+    (st,) = statements(fn)  # only the two database secrets, only read
+    assert st["Action"] == "secretsmanager:GetSecretValue"
+    assert len(st["Resource"]) == 2
+    assert all(r in json.dumps(st["Resource"]) for r in API_SECRET_REFS + MASTER_SECRET_REFS)
+
+
+def _render(template_text: str) -> Any:
+    """A gateway response template with API Gateway's variables filled in, parsed."""
+    text = template_text.replace("$context.error.messageString", '"Missing Authentication Token"')
+    for var in ("$context.requestId", "$context.error.responseType"):
+        text = text.replace(var, "X")
+    assert "$" not in text, text
+    return json.loads(text)
+
+
+def test_gateway_responses_are_json_404_and_carry_cors(template: dict[str, Any]) -> None:
+    gw = res(template, "PortfolioApi")["GatewayResponses"]
+    missing = gw["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == 404
+    body = _render(missing["ResponseTemplates"]["application/json"])
+    assert body["error"] == "not_found" and body["status"] == 404
+    for kind in ("MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"):
+        headers = gw[kind]["ResponseParameters"]["Headers"]
+        assert headers["Access-Control-Allow-Origin"] == {"Fn::Sub": "'${CorsOrigin}'"}, kind
+        body = _render(gw[kind]["ResponseTemplates"]["application/json"])
+        assert {"error", "message", "request_id"} <= set(body), kind

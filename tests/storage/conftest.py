@@ -18,7 +18,7 @@ from llm_advisor.storage import Repository, open_repository
 DATA_TABLES = (
     "order_status_history", "fills", "trades", "orders", "trade_signals", "live_loop_logs",
     "equity_snapshots", "llm_validations", "positions", "runs", "daily_bias",
-    "premarket_snapshots", "market_analysis", "llm_calls",
+    "premarket_snapshots", "market_analysis", "llm_calls", "daily_pnl", "daily_pnl_all",
 )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from llm_advisor.core.models import (
 from llm_advisor.core.ports import DailyBiasRow, PortfolioQueries
 from llm_advisor.replay.summary import max_drawdown
 from llm_advisor.storage import Repository, open_repository
+from llm_advisor.storage.migrate import available
 from llm_advisor.storage.replay_store import record_replay, summary_from_db
 from llm_advisor.storage.urls import parse_url
 
@@ -36,9 +37,11 @@ DAY = date(2024, 3, 4)
 
 
 def test_migrations_from_empty_and_rerun(db_url: str, migrated: Repository) -> None:
-    assert migrated.schema_version() == 3
+    latest = available("sqlite")[-1].version
+    assert latest == available("postgres")[-1].version == 4
+    assert migrated.schema_version() == latest
     assert migrated.migrate() == []  # idempotent
-    assert migrated.count("schema_version") == 3
+    assert migrated.count("schema_version") == latest
     again = open_repository(db_url)
     try:
         assert again.migrate() == []
@@ -49,7 +52,7 @@ def test_migrations_from_empty_and_rerun(db_url: str, migrated: Repository) -> N
 
 def test_cli_migrate(db_url: str, migrated: Repository, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["db", "migrate", "--url", db_url]) == 0
-    assert "up to date at version 3" in capsys.readouterr().out
+    assert "up to date at version 4" in capsys.readouterr().out
 
 
 def test_cli_bad_url_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -74,6 +74,21 @@ class RollingStats:
         mean = self.mean[idx]
         m2 = self.m2[idx]
         full = cnt >= w
+        if full.all():
+            # the common case once seeded: every window is full, only the replace update
+            old = self.ring[idx, head]
+            d_rep = x - old
+            mean_rep = mean + d_rep / w
+            self.m2[idx] = m2 + d_rep * (x - mean_rep + old - mean)
+            self.mean[idx] = mean_rep
+            self.ring[idx, head] = x
+            self.head[idx] = (head + 1) % w
+            since = self.since_resync[idx] + 1
+            self.since_resync[idx] = since
+            due = since >= w
+            if due.any():
+                self._resync(idx[due])
+            return
         old = self.ring[idx, head]
         # growing rows: Welford add
         new_cnt = np.where(full, cnt, cnt + 1)

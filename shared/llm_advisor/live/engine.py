@@ -48,7 +48,7 @@ from llm_advisor.core.models import (
 from llm_advisor.core.money import to_decimal
 from llm_advisor.core.ports import TradeValidatorPort
 from llm_advisor.execution.fills import entry_fill_price, exit_fill
-from llm_advisor.execution.sizing import size_signal
+from llm_advisor.execution.sizing import BatchSizing, qty_with_buying_power, size_batch
 from llm_advisor.features.indicators import true_range, wilder_step
 from llm_advisor.features.rolling import RollingStats
 from llm_advisor.live.bars import MinuteBars
@@ -278,6 +278,7 @@ class Engine:
         self._k_list: list[list[float]] = self._k.T.tolist()
         self._mults: list[ThresholdMultipliers] = [ThresholdMultipliers()] * n
         self._coid_prefix = ""
+        self._session_iso = ""
         self._minute_iso = ""
 
     # ------------------------------------------------------------------ session
@@ -297,6 +298,7 @@ class Engine:
             raise RuntimeError("begin_session with open positions: call end_session first")
         self.session = session
         self._coid_prefix = f"stdev-{session.day:%Y%m%d}-"
+        self._session_iso = session.day.isoformat()
         self.last_minute = None
         n = len(self.symbols)
         self.state[:] = IDLE
@@ -534,11 +536,15 @@ class Engine:
         why_rejected: dict[int, str] = {}
         sig = sig_mr | sig_tc
         if sig.any():
-            for j in np.flatnonzero(sig).tolist():
+            js = np.flatnonzero(sig)
+            srows = idx[js]
+            equity = self.equity
+            batch = size_batch(self.last_close[srows], self.atr5[srows], sd[js], float(equity), cfg)
+            for n_, j in enumerate(js.tolist()):
                 s = int(idx[j])
                 setup = Setup.MR if sig_mr[j] else Setup.TC
                 accepted, why = self._order(
-                    s, setup, int(sd[j]), float(z[j]), minute, validator, res
+                    s, setup, int(sd[j]), float(z[j]), minute, validator, res, batch, n_, equity
                 )
                 new_st[j] = IN_POSITION if accepted else COOLDOWN
                 new_since[j] = b[j]
@@ -732,19 +738,29 @@ class Engine:
         minute: datetime,
         validator: TradeValidatorPort | None,
         res: StepResult,
+        batch: BatchSizing,
+        n: int,
+        equity: Decimal,
     ) -> tuple[bool, str]:
+        """Size, guard and (maybe) accept one signal; rejection reasons are checked in the
+        spec's order: atr_undefined, size_zero, kill_switch, max_positions."""
         cfg = self.config
-        sess = self.session
-        assert sess is not None
         sym = self.symbols[s]
         ref = float(self.last_close[s])
         atr = float(self.atr5[s])
-        equity = self.equity
-        committed = sum(
-            p.qty * (p.ref if p.pending else p.entry_price) for p in self.positions.values()
-        )
-        sz = size_signal(ref, atr, side, float(equity), committed, cfg)
-        reject = sz.reject
+        if batch.atr_ok[n]:
+            committed = sum(
+                p.qty * (p.ref if p.pending else p.entry_price) for p in self.positions.values()
+            )
+            qty = qty_with_buying_power(
+                int(batch.by_risk[n]), int(batch.by_size[n]), ref, float(equity), committed, cfg
+            )
+            r_ps: float | None = float(batch.risk_per_share[n])
+            stop: float | None = float(batch.stop[n])
+            target: float | None = float(batch.target[n])
+            reject = "" if qty > 0 else "size_zero"
+        else:
+            qty, r_ps, stop, target, reject = 0, None, None, None, "atr_undefined"
         if not reject and self.kill:
             reject = "kill_switch"
         if not reject and len(self.positions) >= cfg.max_open_positions:
@@ -763,10 +779,10 @@ class Engine:
             z,
             ref,
             None if math.isnan(atr) else atr,
-            sz.risk_per_share,
-            sz.stop,
-            sz.target,
-            sz.qty,
+            r_ps,
+            stop,
+            target,
+            qty,
             equity,
             k[0],
             k[1],
@@ -788,15 +804,15 @@ class Engine:
             res.signals.append(signal._replace(status="rejected", reject_reason=reject))
             return False, reject
         res.signals.append(signal)
-        assert sz.stop is not None and sz.target is not None
+        assert stop is not None and target is not None
         self.positions[s] = SimPosition(
             symbol=sym,
             side=side,
             setup=setup.value,
-            qty=sz.qty,
+            qty=qty,
             ref=ref,
-            stop=sz.stop,
-            target=sz.target,
+            stop=stop,
+            target=target,
             signal_time=minute,
             client_order_id=coid,
         )
@@ -807,12 +823,12 @@ class Engine:
                 symbol=sym,
                 side=side_e,
                 setup=setup,
-                qty=sz.qty,
+                qty=qty,
                 ref_price=ref,
-                stop_price=sz.stop,
-                target_price=sz.target,
+                stop_price=stop,
+                target_price=target,
                 signal_time=minute,
-                session_date=sess.day.isoformat(),
+                session_date=self._session_iso,
             )
         )
         return True, ""
@@ -1021,6 +1037,7 @@ class Engine:
         if data["session_day"]:
             eng.session = session_for_config(date.fromisoformat(data["session_day"]), cfg)
             eng._coid_prefix = f"stdev-{eng.session.day:%Y%m%d}-"
+            eng._session_iso = eng.session.day.isoformat()
         eng.last_minute = _parse_ts(data["last_minute"]) if data["last_minute"] else None
         return eng
 

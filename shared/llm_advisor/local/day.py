@@ -473,9 +473,7 @@ def run_local_day(
     session = session_for_config(day, cfg)
     t = _ny(day, PREMARKET_AT)
     clock = ManualClock(t)
-    exchange = SimExchange(
-        clock, starting_cash=cfg.starting_equity, slippage_bps=cfg.slippage_bps
-    )
+    exchange = SimExchange(clock, starting_cash=cfg.starting_equity, slippage_bps=cfg.slippage_bps)
     for sym, f in frames.items():  # the past: served by the data API, never filled against
         exchange.load_history(sym, f[pd.DatetimeIndex(f.index) < pd.Timestamp(t)])
     aws_env = {
@@ -494,9 +492,7 @@ def run_local_day(
 
         boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name=ALPACA_SECRET,
-            SecretString=json.dumps(
-                {"api_key": standin.api_key, "secret_key": standin.secret_key}
-            ),
+            SecretString=json.dumps({"api_key": standin.api_key, "secret_key": standin.secret_key}),
         )
         env = _env(syms, analyst, db_url, names["queue_url"], standin.url, history_sessions)
         handlers = _Handlers(env, cfg, clock)

@@ -10,7 +10,7 @@ signals of every run are served.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from llm_advisor.core.ports import (
 )
 from llm_advisor.storage import codec as c
 from llm_advisor.storage.codec import MICROS
+from llm_advisor.storage.pnl_rollup import chain_drawdown
 
 if TYPE_CHECKING:
     from llm_advisor.storage.codec import Codec
@@ -162,43 +163,29 @@ class PortfolioQueriesImpl:
         return (Decimal(int(v)) / MICROS).normalize() if v else Decimal(0)
 
     def pnl(self, start: date, end: date) -> PnlReport:
+        """Served by the per-day rollup (``pnl_rollup``): one row per day with trades, so a
+        year costs ~252 rows; the drawdown chains the days' extremes exactly."""
         _range(start, end)
         k = self.codec
-        pg = self.engine == "postgres"
-        pnl_col = "pnl" if pg else "pnl_micros"
-        fee_col = "commission" if pg else "commission_micros"
         where = ["session_date >= ?", "session_date <= ?"]
         params: list[Any] = [k.day(start), k.day(end)]
-        self._scope(where, params)
-        cond = " WHERE " + " AND ".join(where)
-        # The drawdown walk filters on exit_time (same trades: no position crosses a
-        # session) so it reads trades_exit_pnl_idx in order, without a sort.
-        t0 = datetime.combine(start, time(0), tzinfo=NY)
-        t1 = datetime.combine(end + timedelta(days=1), time(0), tzinfo=NY)
-        dd_where = ["exit_time >= ?", "exit_time < ?"]
-        dd_params: list[Any] = [k.ts(t0), k.ts(t1)]
-        self._scope(dd_where, dd_params)
-        dd_cond = " WHERE " + " AND ".join(dd_where)
-        greatest = "GREATEST" if pg else "MAX"
+        if self.scope_run_id is None:
+            table = "daily_pnl_all"
+        else:
+            table = "daily_pnl"
+            where.insert(0, "run_id = ?")
+            params.insert(0, self.scope_run_id)
         with self.db.transaction() as cur:
             cur.execute(
-                f"SELECT session_date, SUM({pnl_col}), SUM({fee_col}), COUNT(*), "
-                f"SUM(CASE WHEN {pnl_col} > 0 THEN 1 ELSE 0 END), MAX(exit_time) "
-                f"FROM trades{cond} GROUP BY session_date ORDER BY session_date",
+                "SELECT session_date, realized, fees, trades, wins, last_exit, max_cum, "
+                f"min_cum, max_dd FROM {table} WHERE {' AND '.join(where)} ORDER BY session_date",
                 tuple(params),
             )
             day_rows = cur.fetchall()
-            # Peak-to-trough of realized P/L in exit order; the peak starts at 0 (no trade).
-            cur.execute(
-                f"SELECT MAX({greatest}(peak, 0) - cum) FROM ("
-                f"SELECT cum, MAX(cum) OVER (ORDER BY exit_time, id ROWS UNBOUNDED PRECEDING) "
-                f"AS peak FROM (SELECT exit_time, id, SUM({pnl_col}) OVER "
-                f"(ORDER BY exit_time, id ROWS UNBOUNDED PRECEDING) AS cum FROM trades{dd_cond}"
-                f") AS curve) AS dd",
-                tuple(dd_params),
-            )
-            dd_row = cur.fetchone()
             base = self._base_equity(cur, start)
+        # Chain in the stored unit (integer micro-dollars on SQLite, NUMERIC on PostgreSQL).
+        zero: Any = Decimal(0) if self.engine == "postgres" else 0
+        max_dd = chain_drawdown(((r[1], r[6], r[7], r[8]) for r in day_rows), zero)
         days: list[DayPnl] = []
         curve: list[EquityPoint] = []
         equity = base
@@ -223,7 +210,6 @@ class PortfolioQueriesImpl:
             wins += int(r[4])
             equity += realized
             curve.append(EquityPoint(time=k.ts_out(r[5]), equity=equity))
-        max_dd = self._money(dd_row[0]) if dd_row and dd_row[0] is not None else Decimal(0)
         return PnlReport(
             start_date=start,
             end_date=end,
@@ -232,7 +218,7 @@ class PortfolioQueriesImpl:
             total_fees=fees,
             trades=n,
             win_rate=(wins / n) if n else None,
-            max_drawdown=max(max_dd, Decimal(0)),
+            max_drawdown=max(self._money(max_dd), Decimal(0)),
             equity_curve=curve,
         )
 

@@ -463,10 +463,24 @@ class Repository(PortfolioQueriesImpl):
         )
         with self.db.transaction() as cur:
             pnl_rollup.lock(cur, self.engine)  # before the insert: see pnl_rollup
+            days = {r[1] for r in rows} | self._trade_days(cur, run_id, [r[14] for r in rows])
             self._write_many(cur, "trades", cols, ("run_id", "client_order_id"), rows)
-            # A re-saved trade may have moved to another day: refresh its old day as well.
-            pnl_rollup.refresh(cur, self.engine, {r[1] for r in rows}, [run_id])
+            pnl_rollup.refresh(cur, self.engine, days, [run_id])
         return len(rows)
+
+    def _trade_days(self, cur: Cursor, run_id: str, client_order_ids: Sequence[str]) -> set[Any]:
+        """Stored session dates of these trades: a corrected trade may move to another day,
+        whose rollup row must be refreshed too."""
+        out: set[Any] = set()
+        for i in range(0, len(client_order_ids), 500):
+            chunk = client_order_ids[i : i + 500]
+            cur.execute(
+                "SELECT DISTINCT session_date FROM trades WHERE run_id = ? "
+                f"AND client_order_id IN ({_placeholders(len(chunk))})",
+                (run_id, *chunk),
+            )
+            out.update(r[0] for r in cur.fetchall())
+        return out
 
     def save_fills(self, fills: Iterable[Fill | Mapping[str, Any]], run_id: str = LIVE_RUN) -> int:
         rows = [w.fill_row(self.codec, run_id, f) for f in fills]
