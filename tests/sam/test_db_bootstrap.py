@@ -309,3 +309,38 @@ def test_run_puts_the_cloudformation_answer(
     if fails:
         assert "RuntimeError: password *** rejected" in body["Reason"]
     assert body["Data"] == ({} if fails else {"Role": "llm_advisor_api", "MigrationsApplied": "3"})
+
+
+def test_lambda_handler_reads_the_secrets_and_answers_failed_when_the_db_is_down(
+    response_server: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thin handler end to end: Secrets Manager (moto), an unreachable database, a PUT."""
+    import socket
+
+    import boto3
+    from moto import mock_aws
+
+    from llm_advisor.storage import db
+
+    url, seen = response_server
+    with socket.socket() as s:  # a local port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(db, "_CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        master = sm.create_secret(Name="master", SecretString=json.dumps(MASTER))["ARN"]
+        api = sm.create_secret(Name="api", SecretString=json.dumps(API))["ARN"]
+        event = _event(MasterSecretId=master, ApiSecretId=api, Host=f"127.0.0.1:{port}")
+        event["ResourceProperties"]["Host"] = "127.0.0.1"
+        event["ResponseURL"] = url
+        monkeypatch.setitem(MASTER, "port", port)
+        sm.put_secret_value(SecretId=master, SecretString=json.dumps(MASTER))
+        out = app.lambda_handler(event, type("Ctx", (), {"log_stream_name": "2024/x"})())
+    assert out == {"Status": "FAILED", "PhysicalResourceId": "db-bootstrap-llm_advisor_api"}
+    ((put,),) = [seen]
+    reason = put["body"]["Reason"]
+    assert "cannot connect" in reason and "2024/x" in reason
+    for pw in (MASTER_PW, API_PW):
+        assert pw not in reason

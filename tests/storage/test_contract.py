@@ -366,6 +366,8 @@ def test_two_concurrent_writers_lose_no_rows(db_url: str, repo: Repository) -> N
     assert errors == []
     assert repo.count("live_loop_logs") == 2 * (20 * 30 + 600)
     assert repo.count("trades") == 100
+    # the per-day P/L rollup saw both writers' trades (refreshes are serialized)
+    assert repo.pnl(DAY, DAY).trades == 100 and repo.scoped("live").pnl(DAY, DAY).trades == 100
 
 
 # ---------------------------------------------------------------- replay persistence

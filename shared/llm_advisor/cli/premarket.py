@@ -45,6 +45,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also archive to this folder at YYYY/MM/DATE/premarket_context.json",
     )
     p.add_argument("--db", help="database URL (sqlite:///... or postgresql://...)")
+    p.add_argument(
+        "--summarizer",
+        default="rules",
+        choices=["rules", "bedrock", "bedrock-converse", "anthropic", "replay"],
+        help="who summarises the news (rules = extractive headlines, no LLM)",
+    )
     p.add_argument("--model", type=Path, help="bias model artifact (default: the packaged one)")
     p.add_argument("--run-time", default="09:00", help="America/New_York HH:MM of the run")
     p.set_defaults(func=run_premarket)
@@ -151,7 +157,14 @@ def run_premarket(args: argparse.Namespace) -> int:
         model = None
 
     ctx = build_premarket_context(
-        day, [s for s in symbols if s not in pre_excluded], bars, daily, news, model, cfg
+        day,
+        [s for s in symbols if s not in pre_excluded],
+        bars,
+        daily,
+        news,
+        model,
+        cfg,
+        summarizer=_summarizer(args.summarizer),
     )
     ctx = ctx.model_copy(update={"excluded": {**pre_excluded, **ctx.excluded}})
     path = write_context_file(ctx, args.out_dir)
@@ -169,6 +182,23 @@ def run_premarket(args: argparse.Namespace) -> int:
         nb, ns = save_context(_open_repository(args.db), ctx)
         print(f"database: {nb} daily_bias and {ns} premarket_snapshots row(s) for {day}")
     return 0
+
+
+def _summarizer(name: str) -> Any:
+    """The LLM summarizer for a provider name (ledger in data/llm_ledger.jsonl)."""
+    if name == "rules":
+        return None
+    from llm_advisor.analysis.factory import make_llm
+    from llm_advisor.analysis.ledger import JsonlLedger
+    from llm_advisor.analysis.news_summary import LLMNewsSummarizer
+    from llm_advisor.core.clock import SystemClock
+    from llm_advisor.core.config import settings_from_env
+
+    ledger_path = Path("data/llm_ledger.jsonl")
+    ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    clock = SystemClock()
+    llm = make_llm(name, settings_from_env(), JsonlLedger(ledger_path), clock)
+    return LLMNewsSummarizer(llm, clock)
 
 
 def validate_symbol_arg(s: str) -> str:

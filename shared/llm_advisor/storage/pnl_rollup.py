@@ -104,7 +104,7 @@ def chain_drawdown(days: Iterable[tuple[N, N, N, N]], zero: N) -> N:
     """
     peak = cum = dd = zero
     for realized, max_cum, min_cum, max_dd in days:
-        dd = max(dd, max_dd)
+        dd = max(dd, peak - (cum + min_cum), max_dd)
         peak = max(peak, cum + max_cum)
         cum += realized
     return dd
