@@ -178,6 +178,16 @@ _EXPLAIN: dict[str, tuple[str, Callable[[list[date], list[str]], tuple[Any, ...]
         "SELECT bias FROM daily_bias WHERE date = ? AND symbol = ?",
         lambda s, y: (s[5], y[3]),
     ),
+    "daily_bias(day)": (
+        "SELECT date, symbol, bias, confidence, htf_bias, news_summary, model_version "
+        "FROM daily_bias WHERE date = ? ORDER BY symbol",
+        lambda s, y: (s[5],),
+    ),
+    "pnl(year)": (
+        "SELECT session_date, realized, fees, trades, wins, last_exit, max_cum, min_cum, max_dd "
+        "FROM daily_pnl_all WHERE session_date >= ? AND session_date <= ? ORDER BY session_date",
+        lambda s, y: (s[0], s[-1]),
+    ),
 }
 
 

@@ -230,12 +230,19 @@ class Container:
 
     # ------------------------------------------------------------ analysis
     @cached_property
+    def ledger(self) -> Any:
+        """The LLM ledger in the trading database: calls outlive the container, and a new
+        container's daily budget starts from what the day has already spent."""
+        from llm_advisor.storage.llm_ledger import SqlLedger
+
+        return SqlLedger(self.repository)
+
+    @cached_property
     def analyst(self) -> Any:
         from llm_advisor.analysis.factory import make_analyst
-        from llm_advisor.analysis.ledger import InMemoryLedger
 
         return make_analyst(
-            self.settings.analyst, self.settings, self.config, InMemoryLedger(), self.clock
+            self.settings.analyst, self.settings, self.config, self.ledger, self.clock
         )
 
     # ------------------------------------------------------------ service dependencies

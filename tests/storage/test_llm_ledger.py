@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from llm_advisor.analysis.guards import DailyBudget
 from llm_advisor.analysis.ledger import InMemoryLedger, LedgerPort, LLMCallRecord
@@ -73,3 +74,17 @@ def test_a_new_container_starts_from_the_days_spend(repo: Repository) -> None:
     assert budget.spent == Decimal("0.0042") and budget.allows()
     budget.charge(Decimal("0.001"))
     assert not budget.allows()
+
+
+def test_containers_share_the_ledger_through_the_database(tmp_path: Path) -> None:
+    from llm_advisor.bootstrap import Container
+
+    env = {"ADVISOR_DB_URL": f"sqlite:///{tmp_path / 'records.sqlite3'}"}
+    first = Container(env)
+    assert isinstance(first.ledger, SqlLedger)
+    first.ledger.record(CALLS[2])
+    second = Container(env)  # a new Lambda container, same database
+    assert second.ledger.spent_usd(DST_DAY) == Decimal("0.0042")
+    assert second.ledger.lookup("b" * 64) == CALLS[2]
+    first.repository.close()
+    second.repository.close()
