@@ -210,6 +210,27 @@ def _explain(repo: Repository, sessions: list[date], syms: list[str]) -> list[st
     return out
 
 
+def _trade_write(repo: Repository, sessions: list[date], rng: random.Random) -> str:
+    """What the P/L rollup costs the write side: one live trade re-reads its day."""
+    times = []
+    for i in range(50):
+        d = rng.choice(sessions)
+        e = datetime(d.year, d.month, d.day, 15, 0, tzinfo=UTC) + timedelta(minutes=i)
+        trade = {
+            "symbol": "SPY", "setup": "MR", "side": "long", "signal_time": e, "entry_time": e,
+            "entry_price": Decimal("100"), "exit_time": e + timedelta(minutes=5),
+            "exit_price": Decimal("101"), "qty": 10, "exit_reason": "target",
+            "pnl": Decimal("10"), "client_order_id": f"w-{i}", "commission": Decimal(0),
+        }  # fmt: skip
+        t = time.perf_counter()
+        repo.save_trades([trade], run_id="live")
+        times.append((time.perf_counter() - t) * 1000)
+    return (
+        f"  {'save_trades(1 trade)':26} p50 {_p(times, 0.5):6.2f} ms  p99 {_p(times, 0.99):6.2f} ms"
+        "  (incl. the day's rollup refresh)"
+    )
+
+
 def _bench_engine(label: str, url: str) -> list[str]:
     repo = open_repository(url)
     repo.migrate()
@@ -244,6 +265,7 @@ def _bench_engine(label: str, url: str) -> list[str]:
             p99 = _p(times, 0.99)
             flag = "ok" if p99 <= 20 else "ABOVE GOAL"
             lines.append(f"  {name:26} p50 {_p(times, 0.5):6.2f} ms  p99 {p99:6.2f} ms  ({flag})")
+        lines.append(_trade_write(repo, sessions, rng))
         lines.append("  plans:")
         lines += _explain(repo, sessions, syms)
     finally:

@@ -70,7 +70,7 @@ def test_user_mistakes_get_one_line_errors_and_exit_2(
     rc = main(["replay", "--bars-dir", str(shared_data / "bars_1m"), "--no-db", *args])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: ") and "Traceback" not in err
-    assert needle.split("=")[0] in err
+    assert needle.split("=", maxsplit=1)[0] in err
 
 
 def test_bad_bar_file_is_refused_with_file_line_and_reason(

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,10 +31,10 @@ RUNS = ("live", "r1", "r2")
 class _T:
     run_id: str
     seq: int  # first-insertion order: the id that breaks exit_time ties
-    row: dict[str, object]
+    row: dict[str, Any]
 
 
-def _trade(rng: random.Random, run_id: str, n: int, day: date) -> dict[str, object]:
+def _trade(rng: random.Random, run_id: str, n: int, day: date) -> dict[str, Any]:
     entry = datetime(day.year, day.month, day.day, 14, 30, tzinfo=UTC) + timedelta(
         minutes=rng.randrange(0, 360)
     )
@@ -48,8 +50,7 @@ def _trade(rng: random.Random, run_id: str, n: int, day: date) -> dict[str, obje
 
 
 def _session(t: _T) -> date:
-    entry = t.row["entry_time"]
-    assert isinstance(entry, datetime)
+    entry: datetime = t.row["entry_time"]
     return entry.astimezone(NY).date()
 
 
@@ -57,9 +58,7 @@ def _reference(
     trades: list[_T], start: date, end: date, run_id: str | None, base: Decimal
 ) -> PnlReport:
     rows = [
-        t
-        for t in trades
-        if (run_id is None or t.run_id == run_id) and start <= _session(t) <= end
+        t for t in trades if (run_id is None or t.run_id == run_id) and start <= _session(t) <= end
     ]
     by_day: dict[date, list[_T]] = {}
     for t in rows:
@@ -68,21 +67,21 @@ def _reference(
     equity = base
     for d in sorted(by_day):
         ts = by_day[d]
-        realized = sum((t.row["pnl"] for t in ts), Decimal(0))  # type: ignore[misc]
+        realized = sum((t.row["pnl"] for t in ts), Decimal(0))
         equity += realized
         days.append(
             DayPnl(
                 date=d,
                 realized=realized,
-                fees=sum((t.row["commission"] for t in ts), Decimal(0)),  # type: ignore[misc]
+                fees=sum((t.row["commission"] for t in ts), Decimal(0)),
                 trades=len(ts),
-                wins=sum(1 for t in ts if t.row["pnl"] > 0),  # type: ignore[operator]
+                wins=sum(1 for t in ts if t.row["pnl"] > 0),
             )
         )
-        curve.append(EquityPoint(time=max(t.row["exit_time"] for t in ts), equity=equity))  # type: ignore[type-var]
+        curve.append(EquityPoint(time=max(t.row["exit_time"] for t in ts), equity=equity))
     cum = peak = dd = Decimal(0)
     for t in sorted(rows, key=lambda t: (t.row["exit_time"], t.seq)):
-        cum += t.row["pnl"]  # type: ignore[operator]
+        cum += t.row["pnl"]
         peak = max(peak, cum)
         dd = max(dd, peak - cum)
     n = len(rows)
@@ -105,7 +104,7 @@ class _Book:
     def __init__(self) -> None:
         self.trades: dict[tuple[str, str], _T] = {}
 
-    def save(self, repo: Repository, run_id: str, rows: list[dict[str, object]]) -> None:
+    def save(self, repo: Repository, run_id: str, rows: list[dict[str, Any]]) -> None:
         repo.save_trades(rows, run_id=run_id)
         for r in rows:
             key = (run_id, str(r["client_order_id"]))
@@ -134,9 +133,7 @@ def test_rollup_matches_a_walk_over_every_trade(repo: Repository) -> None:
         [(datetime(2024, 3, 1, 15, tzinfo=UTC), Decimal("50000"))], run_id="r1"
     )
     bases: dict[str | None, Decimal] = {None: Decimal("50000"), "r1": Decimal("50000")}
-    pending = [
-        (run, _trade(rng, run, n, rng.choice(DAYS))) for run in RUNS for n in range(40)
-    ]
+    pending = [(run, _trade(rng, run, n, rng.choice(DAYS))) for run in RUNS for n in range(40)]
     rng.shuffle(pending)  # ids (tie-breakers) unrelated to exit order; runs interleave
     for i in range(0, len(pending), 17):
         for run in RUNS:
@@ -147,9 +144,9 @@ def test_rollup_matches_a_walk_over_every_trade(repo: Repository) -> None:
 
     # A corrected trade that moved to another day leaves its old day too.
     moved = dict(book.trades[("r1", "r1-0")].row)
-    shift = timedelta(days=1 if moved["entry_time"].date() != DAYS[-1] else -1)  # type: ignore[attr-defined]
+    shift = timedelta(days=1 if moved["entry_time"].date() != DAYS[-1] else -1)
     for f in ("signal_time", "entry_time", "exit_time"):
-        moved[f] = moved[f] + shift  # type: ignore[operator]
+        moved[f] = moved[f] + shift
     moved["pnl"] = Decimal("-999.99")
     book.save(repo, "r1", [moved])
     _check(repo, book, bases)
@@ -202,3 +199,19 @@ def test_migration_backfill_is_the_refresh_statement() -> None:
         sql = (root / engine / "0004_daily_pnl_rollup.sql").read_text()
         for per_run in (True, False):
             assert refresh_sql(engine, per_run, "1 = 1") + ";" in sql
+
+
+def test_cli_rebuilds_a_rollup_after_hand_written_sql(
+    db_url: str, repo: Repository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llm_advisor.__main__ import main as cli_main
+
+    rng = random.Random(3)
+    book = _Book()
+    book.save(repo, "live", [_trade(rng, "live", n, DAYS[n % 3]) for n in range(6)])
+    with repo.db.transaction() as cur:  # out-of-band: the rollup cannot know
+        cur.execute("DELETE FROM trades WHERE client_order_id = ?", ("live-0",))
+    del book.trades[("live", "live-0")]
+    assert cli_main(["db", "rebuild-pnl", "--url", db_url]) == 0
+    assert "P/L rollup rebuilt" in capsys.readouterr().out
+    _check(repo, book, {})

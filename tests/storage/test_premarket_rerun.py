@@ -22,7 +22,7 @@ def _ctx(day: date, symbols: list[str], bias: str = "bullish") -> PremarketConte
         )  # fmt: skip
         return SymbolContext(
             symbol=sym,
-            bias=BiasView(bias=bias, confidence=60.0, model_version="m1"),  # type: ignore[arg-type]
+            bias=BiasView(bias=bias, confidence=60.0, model_version="m1"),
             news_summary="",
             snapshot=snap,
         )

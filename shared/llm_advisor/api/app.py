@@ -6,6 +6,7 @@ what is tested locally is what runs in AWS.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 from collections.abc import Sequence
@@ -64,7 +65,12 @@ def app_from_settings(settings: ApiSettings, clock: Clock | None = None) -> APIG
         queries=LazyQueries(lambda: open_queries(database_url(settings))),
         clock=clock or SystemClock(),
     )
-    return create_app(ctx, settings.cors_origins)
+    app = create_app(ctx, settings.cors_origins)
+    # Everything built so far lives as long as the container: move it out of the garbage
+    # collector's reach, so full collections stop costing tens of ms in request p99.
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def openapi_json(app: APIGatewayRestResolver) -> str:

@@ -1,4 +1,4 @@
-"""``python -m llm_advisor db migrate|version --url URL``: schema management from the shell.
+"""``python -m llm_advisor db migrate|version|rebuild-pnl --url URL``: schema from the shell.
 
 The deployment runs the same command against RDS, so the schema is never created by hand.
 """
@@ -13,11 +13,12 @@ DEFAULT_URL = "sqlite:///data/llm_advisor.sqlite3"
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("db", help="database schema: migrate, version")
+    parser = subparsers.add_parser("db", help="database schema: migrate, version, rebuild-pnl")
     sub = parser.add_subparsers(dest="db_command", metavar="ACTION")
     for name, func, text in (
         ("migrate", _migrate, "apply pending migrations (idempotent)"),
         ("version", _version, "print the applied schema version"),
+        ("rebuild-pnl", _rebuild_pnl, "recompute the per-day P/L rollup from every trade"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument(
@@ -54,4 +55,18 @@ def _version(args: argparse.Namespace) -> int:
         print(repo.schema_version())
     finally:
         repo.close()
+    return 0
+
+
+def _rebuild_pnl(args: argparse.Namespace) -> int:
+    """Repair after trades were written outside the repository (hand-written SQL)."""
+    from llm_advisor.storage.repository import open_repository
+
+    repo = open_repository(args.url)
+    try:
+        repo.rebuild_pnl_rollup()
+        days = repo.count("daily_pnl_all")
+    finally:
+        repo.close()
+    print(f"P/L rollup rebuilt: {days} trading days")
     return 0

@@ -1,9 +1,11 @@
 """The trade executor: one TradePlan -> at most one bracket order, however often it arrives.
 
 SQS delivers at least once and the tick may publish a plan again after a crash, so every
-message is handled as "make sure this order exists": the database is asked first, then the
-broker (by the deterministic ``client_order_id``); only when neither knows the order is it
-submitted. The broker adapter itself turns Alpaca's "client order id must be unique" into a
+message is handled as "make sure this order exists": the broker is asked first (by the
+deterministic ``client_order_id``) and the order is submitted only when it does not know it;
+a database row alone is not trusted (the database follows the broker, e.g. after a rerun of
+the day against a fresh paper account or the local stand-in). The broker adapter itself
+turns Alpaca's "client order id must be unique" into a
 lookup, which closes the race between two concurrent deliveries.
 """
 
@@ -58,13 +60,15 @@ def execute_plan(
     """Place ``plan`` unless its order already exists (idempotent)."""
     now = require_utc(now, "now")
     cid = plan.client_order_id
-    known = orders.get_order(cid)
-    if known is not None and known.get("broker_order_id"):
-        return Execution(cid, "already_placed", known["broker_order_id"], known.get("status"))
+    # The broker is the truth: a database row alone (e.g. from a rerun of the day against a
+    # fresh paper account or the local stand-in) does not prove the order exists.
     existing = broker.get_order(cid)
     if existing is not None:
         _record(orders, plan, existing, now)
         return Execution(cid, "already_placed", existing.broker_order_id, existing.status)
+    known = orders.get_order(cid)
+    if known is not None and known.get("broker_order_id"):
+        log.warning("order %s is in the database but unknown to the broker: placing it", cid)
     if kill_switch is not None and kill_switch(date.fromisoformat(plan.session_date)):
         orders.upsert_order(plan, at=now, status="blocked_kill_switch")
         log.warning("plan %s not placed: the daily-loss kill switch is active", cid)

@@ -3,7 +3,8 @@
 Written as a mixin over the repository's connection so the API, the reports and the chatbot
 share one set of queries. Each query is served by an index (see docs/storage.md for plans):
 ``trades (session_date, entry_time)`` / ``(symbol, session_date, entry_time)``,
-``trade_signals`` likewise, ``market_analysis (timestamp DESC)``, ``daily_bias`` by its key.
+``trade_signals`` likewise, ``market_analysis (timestamp DESC)``, ``daily_bias`` by its key;
+``pnl`` reads the per-day rollup (``daily_pnl`` / ``daily_pnl_all``, see ``pnl_rollup``).
 A repository may be scoped to one run (``Repository.scoped(run_id)``); unscoped, trades and
 signals of every run are served.
 """
