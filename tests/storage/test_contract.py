@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 
 from llm_advisor.__main__ import main as cli_main
+from llm_advisor.core.calendar import NY
 from llm_advisor.core.errors import DataError, UserError
 from llm_advisor.core.models import (
     Advice,
@@ -238,6 +239,18 @@ def test_pnl_equity_curve_starts_from_snapshot(repo: Repository) -> None:
     rep = repo.scoped("r1").pnl(DAY, DAY)
     assert rep.equity_curve[0].equity == Decimal("100012.50")
     assert repo.scoped("other").pnl(DAY, DAY).trades == 0
+
+
+def test_pnl_equity_curve_counts_each_day_once_when_the_first_snapshot_is_in_range(
+    repo: Repository,
+) -> None:
+    """Replays snapshot equity at each session's close; a range starting at the first
+    session has no earlier snapshot, and that day's P/L must not be added twice."""
+    close = datetime.combine(DAY, time(16, 0), tzinfo=NY)
+    repo.save_trades([_trade(0, "12.50")], run_id="r2")
+    repo.save_equity_snapshots([(close, Decimal("100012.50"))], run_id="r2")
+    rep = repo.scoped("r2").pnl(DAY, DAY)
+    assert rep.equity_curve[0].equity == Decimal("100012.50")
 
 
 def test_query_arguments_are_validated(repo: Repository) -> None:

@@ -240,11 +240,13 @@ class _Handlers:
         self.calls: Counter[str] = Counter()
         for name in FUNCTIONS:
             module = load_handler(name)
-            module._container = Container(env, clock=clock, overrides={"config": config})
+            # The handler's per-container cache, filled the way its ``container()`` would,
+            # but with the manual clock.
+            vars(module)["_container"] = Container(env, clock=clock, overrides={"config": config})
             self.modules[name] = module
 
     def container(self, name: str) -> Any:
-        return self.modules[name]._container
+        return vars(self.modules[name])["_container"]
 
     def invoke(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
         self.calls[name] += 1
@@ -257,7 +259,7 @@ class _Handlers:
 
     def close(self) -> None:
         for module in self.modules.values():
-            repo = module._container.__dict__.get("repository")
+            repo = vars(module)["_container"].__dict__.get("repository")
             close = getattr(repo, "close", None)
             if callable(close):
                 close()
@@ -325,7 +327,7 @@ class _Queue:
         self.deliver_twice = deliver_twice
         self.failures = 0
 
-    def _record(self, m: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def _record(self, m: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         attrs = dict(m.get("Attributes") or {})
         # The event's SentTimestamp is the simulated minute, not moto's wall clock: the
         # executor stamps the order with it.
@@ -416,21 +418,33 @@ def _env(
     }
 
 
-def _push(exchange: Any, frames: Mapping[str, pd.DataFrame], minute: datetime) -> None:
-    ts = pd.Timestamp(minute)
-    for sym in sorted(frames):
-        f = frames[sym]
-        if ts in f.index:
-            row = f.loc[ts]
-            exchange.push_bar(
-                sym,
-                minute,
-                float(row["open"]),
-                float(row["high"]),
-                float(row["low"]),
-                float(row["close"]),
-                float(row["volume"]),
+Rows = dict[datetime, tuple[float, float, float, float, float]]
+
+
+def _by_minute(frames: Mapping[str, pd.DataFrame]) -> dict[str, Rows]:
+    out: dict[str, Rows] = {}
+    for sym, f in frames.items():
+        idx = pd.DatetimeIndex(f.index)
+        cols = [f[c].to_numpy(dtype=float) for c in ("open", "high", "low", "close", "volume")]
+        out[sym] = {
+            ts.to_pydatetime(): (
+                float(cols[0][i]),
+                float(cols[1][i]),
+                float(cols[2][i]),
+                float(cols[3][i]),
+                float(cols[4][i]),
             )
+            for i, ts in enumerate(idx)
+        }
+    return out
+
+
+def _push(exchange: Any, rows: Mapping[str, Rows], minute: datetime) -> None:
+    """The bars that started at ``minute`` complete: the stand-in stores and fills them."""
+    for sym in sorted(rows):
+        bar = rows[sym].get(minute)
+        if bar is not None:
+            exchange.push_bar(sym, minute, *bar)
 
 
 def run_local_day(
@@ -471,6 +485,7 @@ def run_local_day(
     from llm_advisor.standins.alpaca_server import AlpacaStandIn
 
     session = session_for_config(day, cfg)
+    rows = _by_minute(frames)
     t = _ny(day, PREMARKET_AT)
     clock = ManualClock(t)
     exchange = SimExchange(clock, starting_cash=cfg.starting_equity, slippage_bps=cfg.slippage_bps)
@@ -504,7 +519,7 @@ def run_local_day(
             while t < end:
                 t += ONE_MINUTE
                 clock.set(t)
-                _push(exchange, frames, t - ONE_MINUTE)
+                _push(exchange, rows, t - ONE_MINUTE)
                 ny = t.astimezone(NY)
                 if not (9 <= ny.hour <= 16):
                     continue
@@ -579,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         day = date.fromisoformat(a.date)
     except ValueError:
-        print(f"--date={a.date!r}: expected YYYY-MM-DD", file=sys.stderr)
+        sys.stderr.write(f"--date={a.date!r}: expected YYYY-MM-DD\n")
         return 2
     try:
         result = run_local_day(
@@ -591,11 +606,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             analyst=a.analyst,
         )
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        sys.stderr.write(f"error: {exc}\n")
         return 2
-    print(result.report())
+    sys.stdout.write(result.report() + "\n")
     if a.json:
-        print(json.dumps(result.summary, indent=2))
+        sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
     return 0
 
 

@@ -183,7 +183,14 @@ class PortfolioQueriesImpl:
                 tuple(params),
             )
             day_rows = cur.fetchall()
-            base = self._base_equity(cur, start)
+            base, snapshot_day = self._base_equity(cur, start)
+        if snapshot_day is not None:
+            # the fallback snapshot is an end-of-session equity inside the range: it already
+            # holds the P/L of the days up to it, which the curve below adds again
+            base -= sum(
+                (self._money(r[1]) for r in day_rows if (k.day_out(r[0]) or start) <= snapshot_day),
+                Decimal(0),
+            )
         # Chain in the stored unit (integer micro-dollars on SQLite, NUMERIC on PostgreSQL).
         zero: Any = Decimal(0) if self.engine == "postgres" else 0
         max_dd = chain_drawdown(((r[1], r[6], r[7], r[8]) for r in day_rows), zero)
@@ -223,8 +230,10 @@ class PortfolioQueriesImpl:
             equity_curve=curve,
         )
 
-    def _base_equity(self, cur: Any, start: date) -> Decimal:
-        """Equity before the range: the last snapshot before it, else the run's first one."""
+    def _base_equity(self, cur: Any, start: date) -> tuple[Decimal, date | None]:
+        """Equity before the range: the last end-of-session snapshot before it; else the
+        first one inside it, returned with its session date so the caller can take that
+        range's P/L back out of it."""
         k = self.codec
         t0 = datetime.combine(start, time(0), tzinfo=NY)
         where = ""
@@ -238,14 +247,18 @@ class PortfolioQueriesImpl:
             (k.ts(t0), *params),
         )
         r = cur.fetchone()
+        if r is not None:
+            return Decimal(str(r[0])), None
+        cur.execute(
+            f"SELECT equity, timestamp FROM equity_snapshots WHERE timestamp >= ?{where} "
+            "ORDER BY timestamp LIMIT 1",
+            (k.ts(t0), *params),
+        )
+        r = cur.fetchone()
         if r is None:
-            cur.execute(
-                f"SELECT equity FROM equity_snapshots WHERE timestamp >= ?{where} "
-                "ORDER BY timestamp LIMIT 1",
-                (k.ts(t0), *params),
-            )
-            r = cur.fetchone()
-        return Decimal(0) if r is None else Decimal(str(r[0]))
+            return Decimal(0), None
+        taken = k.ts_out(r[1])
+        return Decimal(str(r[0])), taken.astimezone(NY).date() if taken else None
 
     # ------------------------------------------------------------ positions
     def open_positions(self) -> list[PositionRow]:
