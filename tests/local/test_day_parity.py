@@ -129,10 +129,5 @@ def test_rerunning_the_day_trades_the_same_and_adds_no_rows(rerun: dict[str, Any
     assert after == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage: the status history compares with the latest row by time, which on a "
-    "rerun of the same simulated day is the first run's final status (see docs/local.md)",
-)
 def test_rerunning_the_day_adds_no_status_history(rerun: dict[str, Any]) -> None:
     assert rerun["after"]["order_status_history"] == rerun["before"]["order_status_history"]

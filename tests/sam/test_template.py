@@ -51,12 +51,21 @@ def test_every_schedule_runs_in_new_york_time(template: dict[str, Any]) -> None:
 
 def test_tick_every_minute_of_session_hours_without_retries(template: dict[str, Any]) -> None:
     fn = res(template, "LiveTickFunction")
-    s = schedule(fn)
+    s = fn["Events"]["EveryMinute"]["Properties"]
     assert s["ScheduleExpression"] == "cron(* 9-15 ? * MON-FRI *)"
     assert s["RetryPolicy"]["MaximumRetryAttempts"] == 0
     assert fn["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
     assert fn["ReservedConcurrentExecutions"] == 1
     assert fn["Timeout"] < 60
+
+
+def test_tick_also_runs_at_the_close_to_process_the_last_bar(template: dict[str, Any]) -> None:
+    """Bar 15:59 completes at 16:00, which ``* 9-15`` never reaches; without this tick the
+    session's last bar and the engine's end of session would never run in AWS."""
+    ev = res(template, "LiveTickFunction")["Events"]["SessionClose"]["Properties"]
+    assert ev["ScheduleExpression"] == "cron(0 16 ? * MON-FRI *)"
+    assert ev["ScheduleExpressionTimezone"] == "America/New_York"
+    assert ev["RetryPolicy"]["MaximumRetryAttempts"] == 0
 
 
 def test_premarket_and_analysis_schedules(template: dict[str, Any]) -> None:

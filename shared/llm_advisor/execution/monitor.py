@@ -22,8 +22,9 @@ from llm_advisor.core.calendar import NY, is_session
 from llm_advisor.core.clock import require_utc
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import ConflictError
-from llm_advisor.core.models import ExitReason, Fill, Setup, Side, Trade
+from llm_advisor.core.models import Fill, Trade
 from llm_advisor.core.ports import BrokerOrder, BrokerPort, StateStorePort
+from llm_advisor.execution.round_trips import broker_trades
 from llm_advisor.live.engine import session_for_config
 
 log = logging.getLogger(__name__)
@@ -97,45 +98,14 @@ def _fill_of(o: BrokerOrder, leg: str) -> Fill | None:
     )
 
 
-def _trades(orders: list[BrokerOrder], records: MonitorRecords) -> tuple[list[Fill], list[Trade]]:
-    """Fills of every order and a trade for each entry whose exit leg has filled."""
+def _fills(orders: list[BrokerOrder]) -> list[Fill]:
+    """A fill record for every order the broker reports as (partly) filled."""
     fills: list[Fill] = []
-    trades: list[Trade] = []
     for o in orders:
-        leg = o.leg if o.leg in ("entry", "stop", "target") else "manual"
-        f = _fill_of(o, leg)
+        f = _fill_of(o, o.leg if o.leg in ("entry", "stop", "target") else "manual")
         if f is not None:
             fills.append(f)
-    for entry in (o for o in orders if o.leg == "entry" and o.status == FILLED):
-        exits = [
-            o
-            for o in orders
-            if o.parent_id == entry.broker_order_id and o.status == FILLED and o.filled_at
-        ]
-        if not exits or entry.filled_avg_price is None or entry.filled_at is None:
-            continue
-        ex = exits[0]
-        assert ex.filled_avg_price is not None and ex.filled_at is not None
-        known = records.get_order(entry.client_order_id) or {}
-        sign = 1 if entry.side == "buy" else -1
-        qty = min(entry.filled_qty, ex.filled_qty)
-        trades.append(
-            Trade(
-                symbol=entry.symbol,
-                setup=Setup(known.get("setup") or "MR"),
-                side=Side.LONG if sign > 0 else Side.SHORT,
-                signal_time=known.get("signal_time") or entry.submitted_at or entry.filled_at,
-                entry_time=entry.filled_at,
-                entry_price=entry.filled_avg_price,
-                exit_time=ex.filled_at,
-                exit_price=ex.filled_avg_price,
-                qty=qty,
-                exit_reason=ExitReason.STOP if ex.leg == "stop" else ExitReason.TARGET,
-                pnl=(ex.filled_avg_price - entry.filled_avg_price) * qty * sign,
-                client_order_id=entry.client_order_id,
-            )
-        )
-    return fills, trades
+    return fills
 
 
 def run_monitor(
@@ -155,7 +125,9 @@ def run_monitor(
     for o in orders:
         records.upsert_order(o, at=now, status=o.status)
     result.orders = len(orders)
-    result.fills, result.trades = _trades(orders, records)
+    result.fills = _fills(orders)
+    # every closed round trip: bracket legs, and the EOD / kill-switch liquidations
+    result.trades = broker_trades(orders, session.flatten)
     if result.fills:
         records.save_fills(result.fills)
     if result.trades:

@@ -59,7 +59,7 @@ _HISTORY_SQL = (
     "(run_id, client_order_id, status, filled_qty, filled_avg_price, at, note) "
     "SELECT ?, ?, ?, ?, ?, ?, ? WHERE COALESCE(("
     "SELECT h.status FROM order_status_history h WHERE h.run_id = ? AND h.client_order_id = ? "
-    "ORDER BY h.at DESC, h.id DESC LIMIT 1), '') <> ? "
+    "AND h.at <= ? ORDER BY h.at DESC, h.id DESC LIMIT 1), '') <> ? "
     "ON CONFLICT (run_id, client_order_id, status, at) DO NOTHING"
 )
 
@@ -643,7 +643,11 @@ class Repository(PortfolioQueriesImpl):
             ),
             rows,
         )
-        hist = [(r[0], r[1], r[15], r[16], r[17], r[21], "", r[0], r[1], r[15]) for r in rows]
+        # a status is new unless it equals the latest one recorded at or before its time (a
+        # rerun of the same day must not append what the first run already recorded later)
+        hist = [
+            (r[0], r[1], r[15], r[16], r[17], r[21], "", r[0], r[1], r[21], r[15]) for r in rows
+        ]
         cur.executemany(_HISTORY_SQL, hist)
 
     def insert_orders(
@@ -737,6 +741,7 @@ class Repository(PortfolioQueriesImpl):
                     note,
                     run_id,
                     client_order_id,
+                    ts,
                     status,
                 ),
             )

@@ -1,0 +1,94 @@
+"""Round trips from the broker's own orders: each filled bracket entry and what closed it.
+
+The position monitor (AWS, paper loop) and the local day both book trades this way, from
+what the broker reports, so the database shows the broker's prices even where a real fill
+differs from the engine's model. Setup, side and signal time come from the deterministic
+``client_order_id`` (``stdev-YYYYMMDD-SYMBOL-SETUP-side-<ISO>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from llm_advisor.core.models import ExitReason, Setup, Side, Trade
+from llm_advisor.core.ports import BrokerOrder
+
+
+def parse_client_order_id(cid: str) -> tuple[Setup, Side, datetime] | None:
+    """``stdev-YYYYMMDD-SYMBOL-SETUP-side-<ISO>`` -> (setup, side, signal time)."""
+    parts = cid.split("-", 5)
+    if len(parts) != 6 or parts[0] != "stdev":
+        return None
+    try:
+        ts = datetime.fromisoformat(parts[5].replace("Z", "+00:00"))
+        return Setup(parts[3]), Side(parts[4]), ts.astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def broker_trades(orders: Sequence[BrokerOrder], flatten: datetime) -> list[Trade]:
+    """Round trips from the broker's orders: each filled bracket entry and what closed it.
+
+    A filled stop or take-profit leg is the exit; otherwise the liquidation order (close-all)
+    on the symbol that filled after the entry: ``eod`` when sent at/after the flatten time,
+    else ``kill_switch`` (the only other reason the monitor liquidates).
+    """
+    filled = [o for o in orders if o.filled_qty > 0 and o.filled_at and o.filled_avg_price]
+    used: set[str] = set()
+    out: list[Trade] = []
+    for entry in sorted(
+        (o for o in filled if o.leg == "entry"), key=lambda o: (o.filled_at, o.symbol)
+    ):
+        parsed = parse_client_order_id(entry.client_order_id)
+        if parsed is None:
+            continue
+        setup, side, signal_time = parsed
+        exit_order: BrokerOrder | None = None
+        reason = ExitReason.EOD
+        legs = [o for o in filled if o.parent_id == entry.broker_order_id]
+        if legs:
+            exit_order = legs[0]
+            reason = ExitReason.STOP if exit_order.leg == "stop" else ExitReason.TARGET
+        else:
+            closers = [
+                o
+                for o in filled
+                if o.leg == "other"
+                and o.parent_id is None
+                and o.symbol == entry.symbol
+                and o.side != entry.side
+                and o.broker_order_id not in used
+                and o.filled_at is not None
+                and entry.filled_at is not None
+                and o.filled_at >= entry.filled_at
+            ]
+            if closers:
+                exit_order = min(closers, key=lambda o: o.filled_at or flatten)
+                used.add(exit_order.broker_order_id)
+                sent = exit_order.submitted_at or exit_order.filled_at
+                reason = ExitReason.EOD if sent and sent >= flatten else ExitReason.KILL_SWITCH
+        if exit_order is None:
+            continue  # still open: the day did not end cleanly (shows in the summary)
+        assert entry.filled_at and entry.filled_avg_price is not None
+        assert exit_order.filled_at and exit_order.filled_avg_price is not None
+        sign = 1 if side is Side.LONG else -1
+        qty = min(entry.filled_qty, exit_order.filled_qty)
+        out.append(
+            Trade(
+                symbol=entry.symbol,
+                setup=setup,
+                side=side,
+                signal_time=signal_time,
+                entry_time=entry.filled_at,
+                entry_price=entry.filled_avg_price,
+                exit_time=exit_order.filled_at,
+                exit_price=exit_order.filled_avg_price,
+                qty=qty,
+                exit_reason=reason,
+                pnl=(exit_order.filled_avg_price - entry.filled_avg_price) * qty * sign,
+                client_order_id=entry.client_order_id,
+            )
+        )
+    out.sort(key=lambda t: (t.entry_time, t.symbol))
+    return out
