@@ -42,8 +42,12 @@ def _analyst(config: StrategyConfig) -> Any:
     return make_analyst("rules", AppSettings(), config, InMemoryLedger(), SystemClock())
 
 
+def _decision(s: Any) -> tuple[Any, ...]:
+    return (s.signal_time, s.symbol, s.setup.value, s.side.value)
+
+
 def _changed_decisions(neutral: Any, rules: Any) -> list[str]:
-    key = lambda s: (s.signal_time, s.symbol, s.setup.value, s.side.value)  # noqa: E731
+    key = _decision
     a = {key(s): s for s in neutral.signals}
     b = {key(s): s for s in rules.signals}
     out = []
@@ -102,12 +106,37 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _day(args: argparse.Namespace, symbols: list[str]) -> None:
-    try:
-        from llm_advisor.local.day import run_local_day
-    except ImportError:
-        print("== 3. (the handler-driven local day is not available in this build)")
-        return
-    day = args.start
-    print(f"== 3. one simulated day {day} through the Lambda handlers (moto + Alpaca stand-in)")
-    result = run_local_day(day, symbols, seed=args.seed, db_url=args.db)
-    print(result.report() if hasattr(result, "report") else result)
+    from llm_advisor.analysis.rules import RulesAnalyst
+    from llm_advisor.local.day import parity_key, run_local_day, synthetic_day_bars
+    from llm_advisor.replay.premarket import PremarketInfo
+    from llm_advisor.replay.runner import run_replay
+
+    day, history = args.start, 12
+    print(f"== 3. one simulated day {day} through the Lambda handlers in-process")
+    print("      (moto for DynamoDB/SQS/S3/Secrets, the real alpaca-py client against the local")
+    print("       Alpaca stand-in, the rules analyst, the database above)")
+    bars = synthetic_day_bars(day, symbols, args.seed, history)
+    result = run_local_day(
+        day, symbols, seed=args.seed, db_url=args.db, history_sessions=history, bars=bars
+    )
+    print(result.report())
+    config = StrategyConfig()
+    replay = run_replay(
+        config,
+        bars,
+        day,
+        day,
+        RulesAnalyst(config),
+        analyst_name="rules",
+        premarket=lambda _d: PremarketInfo(biases=dict(result.daily_bias)),
+    )
+    mine = [parity_key(t) for t in result.trades]
+    theirs = [parity_key(t) for t in sorted(replay.trades, key=lambda t: (t.entry_time, t.symbol))]
+    if mine == theirs:
+        print(f"   parity with the in-process replay: identical ({len(mine)} trades)")
+    else:
+        print("   PARITY BROKEN: the handlers' day and the replay differ")
+        for a, b in zip(mine, theirs, strict=False):
+            if a != b:
+                print(f"     handlers {a}\n     replay   {b}")
+        raise SystemExit(1)

@@ -100,7 +100,24 @@ class LocalDayResult:
         return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- broker trades
+def parity_key(t: Trade) -> tuple[Any, ...]:
+    """What must be equal between the broker's day and the replay: every field of a fill."""
+    return (
+        t.symbol,
+        t.setup.value,
+        t.side.value,
+        t.signal_time,
+        t.entry_time,
+        t.entry_price,
+        t.exit_time,
+        t.exit_price,
+        t.qty,
+        t.exit_reason.value,
+        t.pnl,
+        t.client_order_id,
+    )
+
+
 # ---------------------------------------------------------------- inputs
 def history_start(day: date, history_sessions: int) -> date:
     d = day
