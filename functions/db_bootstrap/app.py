@@ -114,7 +114,7 @@ class CfnResult:
 
 
 def _postgres_url(secret: Mapping[str, Any], host: str, dbname: str) -> str:
-    from llm_advisor.api.database import postgres_url_from_secret
+    from llm_advisor.aws.secrets import postgres_url_from_secret
 
     return postgres_url_from_secret(secret, host, dbname)
 

@@ -18,10 +18,10 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from llm_advisor.aws.secrets import postgres_url_from_secret
 from llm_advisor.core.clock import Clock, SystemClock
 from llm_advisor.core.config import (
     AppSettings,
@@ -73,21 +73,6 @@ def deploy_settings_from_env(env: Mapping[str, str]) -> DeploySettings:
         return DeploySettings.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(DeploySettings, exc, names)) from None
-
-
-def postgres_url(secret: Mapping[str, Any], host: str = "", dbname: str = "") -> str:
-    """A libpq URL from an RDS-style secret; the proxy host wins over the secret's host."""
-    try:
-        user = quote(str(secret["username"]), safe="")
-        password = quote(str(secret["password"]), safe="")
-    except KeyError as exc:
-        raise ConfigError(f"database secret lacks the {exc.args[0]!r} field") from None
-    h = host or str(secret.get("host") or "")
-    if not h:
-        raise ConfigError("database host unknown: set ADVISOR_DB_HOST or 'host' in the secret")
-    port = int(secret.get("port") or 5432)
-    name = dbname or str(secret.get("dbname") or "postgres")
-    return f"postgresql://{user}:{password}@{h}:{port}/{name}?sslmode=require"
 
 
 class Container:
@@ -171,7 +156,7 @@ class Container:
     def db_url(self) -> str:
         if self.deploy.db_secret_id:
             secret = self.secrets.get_json(self.deploy.db_secret_id)
-            return postgres_url(secret, self.deploy.db_host, self.deploy.db_name)
+            return postgres_url_from_secret(secret, self.deploy.db_host, self.deploy.db_name)
         return self.settings.db_url
 
     @cached_property

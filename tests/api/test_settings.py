@@ -87,7 +87,7 @@ def test_neither_gives_the_local_default() -> None:
 
 
 def test_secret_without_password_names_the_field() -> None:
-    from llm_advisor.api.database import postgres_url_from_secret
+    from llm_advisor.aws.secrets import postgres_url_from_secret
 
     with pytest.raises(ConfigError, match="password"):
         postgres_url_from_secret({"username": "u", "host": "h"})

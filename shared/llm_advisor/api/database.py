@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from llm_advisor.api.settings import ApiSettings
-from llm_advisor.core.errors import ConfigError
+from llm_advisor.aws.secrets import postgres_url_from_secret
 
 SecretReader = Callable[[str], Mapping[str, Any]]
 
@@ -26,20 +25,6 @@ def read_secret(secret_id: str) -> Mapping[str, Any]:
     raw = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
     data: Mapping[str, Any] = json.loads(raw)
     return data
-
-
-def postgres_url_from_secret(secret: Mapping[str, Any], host: str = "", dbname: str = "") -> str:
-    try:
-        user = quote(str(secret["username"]), safe="")
-        password = quote(str(secret["password"]), safe="")
-    except KeyError as exc:
-        raise ConfigError(f"database secret lacks the {exc.args[0]!r} field") from None
-    h = host or str(secret.get("host") or "")
-    if not h:
-        raise ConfigError("database host unknown: set ADVISOR_DB_HOST or 'host' in the secret")
-    port = int(secret.get("port") or 5432)
-    name = dbname or str(secret.get("dbname") or "postgres")
-    return f"postgresql://{user}:{password}@{h}:{port}/{name}?sslmode=require"
 
 
 def database_url(settings: ApiSettings, reader: SecretReader = read_secret) -> str:

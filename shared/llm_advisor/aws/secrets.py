@@ -7,7 +7,9 @@ deployment; the function's role may read exactly the secrets it needs.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from llm_advisor.aws.clients import LazyClient
 from llm_advisor.core.errors import ConfigError
@@ -38,3 +40,19 @@ class SecretsReader:
             raise ConfigError(f"secret {secret_id!r} is not a JSON object")
         self._cache[secret_id] = data
         return data
+
+
+def postgres_url_from_secret(secret: Mapping[str, Any], host: str = "", dbname: str = "") -> str:
+    """A libpq URL (TLS required) from an RDS-style secret; an explicit host (the RDS Proxy
+    endpoint) wins over the secret's own. Errors name the missing field, never a value."""
+    try:
+        user = quote(str(secret["username"]), safe="")
+        password = quote(str(secret["password"]), safe="")
+    except KeyError as exc:
+        raise ConfigError(f"database secret lacks the {exc.args[0]!r} field") from None
+    h = host or str(secret.get("host") or "")
+    if not h:
+        raise ConfigError("database host unknown: set ADVISOR_DB_HOST or 'host' in the secret")
+    port = int(secret.get("port") or 5432)
+    name = dbname or str(secret.get("dbname") or "postgres")
+    return f"postgresql://{user}:{password}@{h}:{port}/{name}?sslmode=require"

@@ -62,22 +62,9 @@ def advice_key(day: date) -> str:
     return f"advice#{day.isoformat()}"
 
 
-def _hhmm(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Config times as ``HH:MM``: ``StrategyConfig`` accepts only that form on input, while
-    its JSON dump writes ``HH:MM:SS`` (so a raw ``to_state`` would not load back)."""
-    out = dict(config)
-    for k, v in config.items():
-        if isinstance(v, str) and len(v) == 8 and v[2] == ":" and v[5] == ":" and v.endswith(":00"):
-            out[k] = v[:5]
-    return out
-
-
 def encode_state(state: Mapping[str, Any]) -> bytes:
     """Compact, compressed JSON: a 500-symbol state stays far below DynamoDB's 400 KB."""
-    data = dict(state)
-    if isinstance(data.get("config"), Mapping):
-        data["config"] = _hhmm(data["config"])
-    return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)
+    return zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 6)
 
 
 def decode_state(blob: bytes) -> dict[str, Any]:
