@@ -25,30 +25,15 @@ import requests
 from llm_advisor.alpaca.http import RateLimiter, harden
 from llm_advisor.alpaca.keys import AlpacaKeys
 from llm_advisor.core.calendar import NY
-from llm_advisor.core.config import AppSettings
+from llm_advisor.core.config import LIVE_CONFIRMATION, AppSettings
 from llm_advisor.core.errors import RejectedError, RetryableError
 from llm_advisor.core.models import Side, TradePlan
 from llm_advisor.core.money import round_down_cent, round_up_cent
-from llm_advisor.core.ports import Account, BrokerOrder, BrokerPosition
+from llm_advisor.core.ports import OPEN_ORDER_STATUSES, Account, BrokerOrder, BrokerPosition
 
 log = logging.getLogger(__name__)
 
-LIVE_CONFIRMATION = "I-UNDERSTAND-THIS-IS-REAL-MONEY"
 DUPLICATE_MESSAGE = "client order id must be unique"
-OPEN_STATUSES = frozenset(
-    {
-        "new",
-        "partially_filled",
-        "accepted",
-        "held",
-        "pending_new",
-        "pending_cancel",
-        "pending_replace",
-        "accepted_for_bidding",
-        "calculated",
-        "done_for_day",
-    }
-)
 PAGE_LIMIT = 500
 
 
@@ -325,9 +310,9 @@ class AlpacaBroker:
                 _ts(d.get("submitted_at")) or datetime.max.replace(tzinfo=UTC) for d in fresh
             )
         if status == "open":
-            return [o for o in out if o.status in OPEN_STATUSES]
+            return [o for o in out if o.status in OPEN_ORDER_STATUSES]
         if status == "closed":
-            return [o for o in out if o.status not in OPEN_STATUSES]
+            return [o for o in out if o.status not in OPEN_ORDER_STATUSES]
         return out
 
     def cancel_order(self, broker_order_id: str) -> bool:

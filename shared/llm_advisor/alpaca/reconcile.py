@@ -18,22 +18,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from llm_advisor.core.ports import BrokerOrder, BrokerPosition
+from llm_advisor.core.ports import OPEN_ORDER_STATUSES, BrokerOrder, BrokerPosition
 
-OPEN_STATUSES = frozenset(
-    {
-        "new",
-        "partially_filled",
-        "accepted",
-        "held",
-        "pending_new",
-        "pending_cancel",
-        "pending_replace",
-        "accepted_for_bidding",
-        "calculated",
-        "done_for_day",
-    }
-)
 PRICE_TOLERANCE = Decimal("0.005")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PNL_TOLERANCE = Decimal("0.01")
@@ -131,7 +117,7 @@ class Reconciliation:
 
 
 def is_open(order: BrokerOrder) -> bool:
-    return order.status in OPEN_STATUSES
+    return order.status in OPEN_ORDER_STATUSES
 
 
 def realized_pnl(orders: Iterable[BrokerOrder]) -> Decimal:

@@ -22,6 +22,7 @@ from llm_advisor.core.errors import ConfigError
 
 ENV_PREFIX = "ADVISOR_"
 DEFAULT_WATCHLIST = ("SPY", "QQQ", "IWM", "NVDA", "TSLA")
+LIVE_CONFIRMATION = "I-UNDERSTAND-THIS-IS-REAL-MONEY"
 
 
 def _range_text(info: Mapping[str, Any]) -> str:
@@ -247,10 +248,9 @@ class AppSettings(BaseModel):
 
     @model_validator(mode="after")
     def _live_needs_confirmation(self) -> AppSettings:
-        if not self.alpaca_paper and self.alpaca_live_confirm != "I-UNDERSTAND-THIS-IS-REAL-MONEY":
+        if not self.alpaca_paper and self.alpaca_live_confirm != LIVE_CONFIRMATION:
             raise ValueError(
-                "ADVISOR_ALPACA_PAPER=false needs ADVISOR_ALPACA_LIVE_CONFIRM="
-                "I-UNDERSTAND-THIS-IS-REAL-MONEY"
+                f"ADVISOR_ALPACA_PAPER=false needs ADVISOR_ALPACA_LIVE_CONFIRM={LIVE_CONFIRMATION}"
             )
         return self
 

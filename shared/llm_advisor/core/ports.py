@@ -42,6 +42,23 @@ class MarketDataPort(Protocol):
     ) -> dict[str, pd.DataFrame]: ...
 
 
+# Alpaca's order statuses that still may fill or change (everything else is final).
+OPEN_ORDER_STATUSES = frozenset(
+    {
+        "new",
+        "partially_filled",
+        "accepted",
+        "held",
+        "pending_new",
+        "pending_cancel",
+        "pending_replace",
+        "accepted_for_bidding",
+        "calculated",
+        "done_for_day",
+    }
+)
+
+
 class _Wire(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 

@@ -23,7 +23,7 @@ from llm_advisor.core.clock import require_utc
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import ConflictError
 from llm_advisor.core.models import Fill, Trade
-from llm_advisor.core.ports import BrokerOrder, BrokerPort, StateStorePort
+from llm_advisor.core.ports import OPEN_ORDER_STATUSES, BrokerOrder, BrokerPort, StateStorePort
 from llm_advisor.execution.round_trips import broker_trades
 from llm_advisor.live.engine import session_for_config
 
@@ -161,4 +161,4 @@ def run_monitor(
 
 
 def _open(o: BrokerOrder) -> bool:
-    return o.status in ("new", "accepted", "pending_new", "partially_filled", "held")
+    return o.status in OPEN_ORDER_STATUSES
