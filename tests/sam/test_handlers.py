@@ -19,6 +19,7 @@ from sam_support import (
 
 from llm_advisor.bootstrap import Container
 from llm_advisor.core.models import TradePlan
+from llm_advisor.core.ports import BrokerOrder
 from llm_advisor.live.tick import advice_key, decode_state, engine_key
 
 
@@ -207,3 +208,42 @@ def test_premarket_step_function_steps_compose_the_same_context(
     whole = app.lambda_handler(event("premarket"), FakeContext())
     assert persisted["archive_key"] == whole["archive_key"]
     assert persisted["context_json"].encode() == app._container.archive.get(whole["archive_key"])
+
+
+def test_executor_records_a_broker_rejection_and_consumes_the_message(
+    aws_env: dict[str, str],
+) -> None:
+    """A refused order is final: retried later it could open at another price."""
+    from llm_advisor.core.errors import RejectedError
+
+    class RefusingBroker(FakeBroker):
+        def submit_bracket(self, plan: TradePlan) -> BrokerOrder:
+            self.submits += 1
+            raise RejectedError("take_profit.limit_price must be >= base_price + 0.01")
+
+    app = load_handler("trade_executor")
+    broker = RefusingBroker()
+    app._container = _container(broker=broker)
+    out = app.lambda_handler(event("trade_executor"), FakeContext())
+    assert out == {"batchItemFailures": []} and broker.submits == 1
+    cid = json.loads(event("trade_executor")["Records"][0]["body"])["client_order_id"]
+    assert app._container.repository.get_order(cid)["status"] == "rejected"
+
+
+def test_executor_lets_sqs_retry_a_transient_broker_failure(aws_env: dict[str, str]) -> None:
+    from llm_advisor.core.errors import RetryableError
+
+    class FlakyBroker(FakeBroker):
+        def submit_bracket(self, plan: TradePlan) -> BrokerOrder:
+            if "-MR-" in plan.client_order_id:
+                raise RetryableError("HTTP 503")
+            return super().submit_bracket(plan)
+
+    app = load_handler("trade_executor")
+    broker = FlakyBroker()
+    app._container = _container(broker=broker)
+    rec = event("trade_executor")["Records"][0]
+    good = {**rec, "messageId": "ok", "body": rec["body"].replace("-MR-", "-TC-")}
+    out = app.lambda_handler({"Records": [rec, good]}, FakeContext())
+    assert out == {"batchItemFailures": [{"itemIdentifier": rec["messageId"]}]}
+    assert broker.submits == 1

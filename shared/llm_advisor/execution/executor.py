@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from llm_advisor.core.clock import require_utc
+from llm_advisor.core.errors import RejectedError
 from llm_advisor.core.models import TradePlan
 from llm_advisor.core.ports import BrokerOrder, BrokerPort
 
@@ -45,7 +46,7 @@ KillSwitch = Callable[[date], bool]
 @dataclass(frozen=True)
 class Execution:
     client_order_id: str
-    outcome: str  # submitted | already_placed | blocked
+    outcome: str  # submitted | already_placed | blocked | rejected
     broker_order_id: str | None = None
     status: str | None = None
 
@@ -73,7 +74,14 @@ def execute_plan(
         orders.upsert_order(plan, at=now, status="blocked_kill_switch")
         log.warning("plan %s not placed: the daily-loss kill switch is active", cid)
         return Execution(cid, "blocked", None, "blocked_kill_switch")
-    order = broker.submit_bracket(plan)
+    try:
+        order = broker.submit_bracket(plan)
+    except RejectedError as exc:
+        # Final: record it and consume the message. Retrying a refused entry could place it
+        # minutes late at another price; transient failures (RetryableError) still raise.
+        orders.upsert_order(plan, at=now, status="rejected")
+        log.error("plan %s rejected by the broker: %s", cid, exc)
+        return Execution(cid, "rejected", None, "rejected")
     _record(orders, plan, order, now)
     return Execution(cid, "submitted", order.broker_order_id, order.status)
 
