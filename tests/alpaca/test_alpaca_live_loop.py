@@ -101,3 +101,49 @@ def test_transient_errors_skip_the_minute_but_bugs_stop_the_loop(
         loop.run(clock, stop, lag=timedelta(seconds=3), wait=wait)
     assert calls["n"] == 2
     assert waits == [63.0]  # from 09:30:00 to 09:31:03, the next minute plus the lag
+
+
+def test_paper_loop_analyses_at_the_session_analysis_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Started at 09:31, stepping at :03 past each minute, the loop must analyse at 09:45 and
+    10:00 like replay; counting 15 minutes from its first step analysed at 09:31/09:46 (and,
+    with the service gated to the schedule, never)."""
+    from llm_advisor.core.calendar import minute_floor
+    from llm_advisor.core.config import StrategyConfig
+    from llm_advisor.live import tick as tick_mod
+    from llm_advisor.live.engine import session_for_config
+    from llm_advisor.live.tick import AnalysisOutcome, TickResult
+
+    config = StrategyConfig()
+    session = session_for_config(OPEN.date(), config)
+    grid = {session.open + timedelta(minutes=15 + 15 * k) for k in range(26)}
+    analysed: list[datetime] = []
+
+    def fake_analysis(now: datetime, deps: Any) -> AnalysisOutcome:
+        if minute_floor(now) not in grid:
+            return AnalysisOutcome("not_scheduled", now)
+        analysed.append(minute_floor(now))
+        return AnalysisOutcome("analysed", now)
+
+    monkeypatch.setattr(
+        tick_mod, "run_tick", lambda now, deps: TickResult("stepped", now, session.day)
+    )
+    monkeypatch.setattr(tick_mod, "run_market_analysis", fake_analysis)
+    import llm_advisor.execution.monitor as monitor_mod
+
+    monkeypatch.setattr(monitor_mod, "run_monitor", lambda *a: SimpleNamespace(summary=dict))
+    container = SimpleNamespace(
+        config=config,
+        tick_deps=lambda: None,
+        analysis_deps=lambda: None,
+        plans=SimpleNamespace(drain=lambda: []),
+        broker=None,
+        repository=None,
+        state=None,
+    )
+    loop = PaperLoop(container, reconcile_every=timedelta(days=1))
+    loop.last_reconcile = OPEN
+    for i in range(1, 32):  # 09:31:03 .. 10:01:03
+        loop.step(OPEN + timedelta(minutes=i, seconds=3))
+    assert analysed == [OPEN + timedelta(minutes=15), OPEN + timedelta(minutes=30)]

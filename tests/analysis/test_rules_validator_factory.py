@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_advisor.analysis.analyzer import MarketAnalyzer, analysis_times
+from llm_advisor.analysis.analyzer import MarketAnalyzer
 from llm_advisor.analysis.factory import make_analyst, make_validator, session_contamination
 from llm_advisor.analysis.ledger import InMemoryLedger
 from llm_advisor.analysis.rules import NeutralAnalyst, RulesAnalyst, rules_analysis
@@ -16,6 +16,7 @@ from llm_advisor.analysis.validator import AlwaysApprove, RulesValidator, TradeV
 from llm_advisor.core.config import AppSettings, StrategyConfig
 from llm_advisor.core.errors import ConfigError
 from llm_advisor.core.models import MarketView, Setup, Side, State, ThresholdMultipliers
+from llm_advisor.live.schedule import analysis_times
 
 from .conftest import GOOD, T0, Reply, five_symbol_view, sym
 from .test_prompts import signal
@@ -43,7 +44,7 @@ def test_agreeing_biases_lower_tc_arm_and_disagreeing_raise_it() -> None:
     cfg = StrategyConfig()
     agree = view_of(
         *(
-            sym(f"A{i}", htf_bias="bullish", daily_bias="bullish", daily_bias_confidence=0.8, z=0.0)
+            sym(f"A{i}", htf_bias="bullish", daily_bias="bullish", daily_bias_confidence=80, z=0.0)
             for i in range(4)
         )
     )
@@ -53,7 +54,7 @@ def test_agreeing_biases_lower_tc_arm_and_disagreeing_raise_it() -> None:
                 f"A{i}",
                 htf_bias="bullish" if i % 2 else "bearish",
                 daily_bias="bearish" if i % 2 else "bullish",
-                daily_bias_confidence=0.8,
+                daily_bias_confidence=80.0,
                 z=0.0,
             )
             for i in range(4)
@@ -89,7 +90,7 @@ sym_views = st.builds(
     st.floats(0, 100),
     st.sampled_from(["bullish", "bearish", "neutral"]),
     st.none() | st.sampled_from(["bullish", "bearish", "choppy"]),
-    st.none() | st.floats(0, 1),
+    st.none() | st.floats(0, 100),
     st.none() | finite,
 )
 
@@ -132,7 +133,7 @@ def test_rules_validator_rejects_fading_a_confirmed_trend() -> None:
     v = RulesValidator()
     mr_long = signal().model_copy(update={"setup": Setup.MR, "side": Side.LONG})
     bearish = view_of(
-        sym("NVDA", htf_bias="bearish", daily_bias="bearish", daily_bias_confidence=0.8)
+        sym("NVDA", htf_bias="bearish", daily_bias="bearish", daily_bias_confidence=80.0)
     )
     assert v.validate(mr_long, bearish) is False
     assert v.validate(mr_long, view_of(sym("NVDA", htf_bias="bearish"))) is True

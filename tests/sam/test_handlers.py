@@ -247,3 +247,21 @@ def test_executor_lets_sqs_retry_a_transient_broker_failure(aws_env: dict[str, s
     out = app.lambda_handler({"Records": [rec, good]}, FakeContext())
     assert out == {"batchItemFailures": [{"itemIdentifier": rec["messageId"]}]}
     assert broker.submits == 1
+
+
+def test_market_analysis_acts_only_at_the_configured_analysis_times(
+    aws_env: dict[str, str], synthetic_bars: dict[str, pd.DataFrame]
+) -> None:
+    """The schedule fires every 5 minutes; replay analyses at 09:45 + k x interval only, so
+    the handler must skip the rest (09:30 above all) or live and replay would diverge."""
+    put_context(synthetic_bars)
+    _tick(load_handler("live_tick"), synthetic_bars, "2024-03-12T13:31:00Z")
+    app = load_handler("market_analysis")
+    app._container = _container()
+    for t, status in (
+        ("13:35", "not_scheduled"),
+        ("14:40", "not_scheduled"),
+        ("14:45", "analysed"),
+    ):
+        out = app.lambda_handler({"scheduled_time": f"2024-03-12T{t}:00Z"}, FakeContext())
+        assert out["status"] == status, t

@@ -73,7 +73,7 @@ def test_premarket_and_analysis_schedules(template: dict[str, Any]) -> None:
         "cron(30 8 ? * MON-FRI *)"
     )
     assert schedule(res(template, "MarketAnalysisFunction"))["ScheduleExpression"] == (
-        "cron(0/15 9-15 ? * MON-FRI *)"
+        "cron(0/5 9-15 ? * MON-FRI *)"
     )
 
 

@@ -79,3 +79,35 @@ def test_a_tick_that_dies_before_saving_is_repeated_exactly(
     assert ref_ids, "the scenario must produce plans"
     assert sorted(set(ids)) == sorted(ref_ids)  # re-published, never new ids
     assert all(isinstance(p, TradePlan) for p in queue.plans)
+
+
+def test_a_plan_the_engine_cancels_in_the_same_tick_is_never_published(
+    synthetic_bars: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's kill switch cancels an entry accepted on the breach bar (StepResult
+    lists it in both ``plans`` and ``cancelled``): publishing it placed a real bracket the
+    decision book says does not exist."""
+    from llm_advisor.live.engine import Engine
+
+    real_step = Engine.step
+
+    def step_with_breach(self: Engine, *args: object, **kw: object) -> object:
+        res = real_step(self, *args, **kw)  # type: ignore[arg-type]
+        res.cancelled.extend(p.client_order_id for p in res.plans)
+        return res
+
+    state, queue = MemoryStateStore(), MemoryPlanQueue()
+    clean_queue = MemoryPlanQueue()
+    deps = _deps(synthetic_bars, state, queue)
+    clean = _deps(synthetic_bars, MemoryStateStore(), clean_queue)
+    t = utc("2024-03-12T13:31:00")
+    while t <= utc("2024-03-12T16:00:00"):
+        run_tick(t, clean)
+        t += timedelta(minutes=1)
+    assert clean_queue.plans, "the scenario must produce plans"
+    monkeypatch.setattr(Engine, "step", step_with_breach)
+    t = utc("2024-03-12T13:31:00")
+    while t <= utc("2024-03-12T16:00:00"):
+        assert run_tick(t, deps).plans == []
+        t += timedelta(minutes=1)
+    assert queue.plans == []

@@ -253,6 +253,25 @@ def test_pnl_equity_curve_counts_each_day_once_when_the_first_snapshot_is_in_ran
     assert rep.equity_curve[0].equity == Decimal("100012.50")
 
 
+def test_pnl_equity_curve_from_an_intraday_first_snapshot(repo: Repository) -> None:
+    """Live snapshots come from the monitor during the session: the first one of the range
+    may precede that day's exits, whose P/L it does not hold yet and must not lose."""
+    morning = datetime.combine(DAY, time(9, 31), tzinfo=NY)  # before every exit of DAY
+    repo.save_equity_snapshots([(morning, Decimal("100000"))], run_id="lv")
+    repo.save_trades(
+        [_trade(0, "12.50"), _trade(1, "7.50"), _trade(0, "5.00", DAY + timedelta(days=1))],
+        run_id="lv",
+    )
+    rep = repo.scoped("lv").pnl(DAY, DAY + timedelta(days=1))
+    assert [p.equity for p in rep.equity_curve] == [Decimal("100020.00"), Decimal("100025.00")]
+    # a snapshot between the two exits of DAY holds the first one only
+    between = datetime(DAY.year, DAY.month, DAY.day, 15, 5, 30, tzinfo=UTC)
+    repo.save_equity_snapshots([(between, Decimal("100112.50"))], run_id="lv2")
+    repo.save_trades([_trade(0, "12.50"), _trade(1, "7.50")], run_id="lv2")
+    rep2 = repo.scoped("lv2").pnl(DAY, DAY)
+    assert [p.equity for p in rep2.equity_curve] == [Decimal("100120.00")]
+
+
 def test_query_arguments_are_validated(repo: Repository) -> None:
     with pytest.raises(UserError, match="limit=0"):
         repo.trades(DAY, DAY, limit=0)

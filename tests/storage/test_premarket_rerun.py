@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
+from llm_advisor.core.errors import DataError
 from llm_advisor.core.models import Snapshot
 from llm_advisor.premarket.context import BiasView, PremarketContext, SymbolContext
 from llm_advisor.premarket.writers import save_context
@@ -54,3 +57,24 @@ def test_delete_premarket_day_counts_rows(repo: Repository) -> None:
     assert repo.delete_premarket_day(DAY) == 4
     assert repo.delete_premarket_day(DAY) == 0
     assert repo.count("daily_bias") == 0 and repo.count("premarket_snapshots") == 0
+
+
+def test_rerun_that_fails_midway_keeps_the_previous_rows(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delete and the inserts are one unit: a rerun that dies after deleting (a dropped
+    connection, a bad row) must not leave the live engine a day without bias or bands."""
+    save_context(repo, _ctx(DAY, ["AAPL", "MSFT"]))
+
+    def boom(rows: object) -> int:
+        raise DataError("premarket_snapshots: simulated failure")
+
+    monkeypatch.setattr(repo, "save_premarket_snapshots", boom)
+    with pytest.raises(DataError):
+        save_context(repo, _ctx(DAY, ["AAPL", "MSFT"], bias="bearish"))
+    monkeypatch.undo()
+    assert [(r.symbol, r.bias) for r in repo.daily_bias(DAY)] == [
+        ("AAPL", "bullish"),
+        ("MSFT", "bullish"),
+    ]
+    assert sorted(repo.get_premarket_snapshots(DAY)) == ["AAPL", "MSFT"]

@@ -33,6 +33,7 @@ from llm_advisor.core.ports import OPEN_ORDER_STATUSES, Account, BrokerOrder, Br
 
 log = logging.getLogger(__name__)
 
+# Alpaca answers "client_order_id must be unique" (older API versions spelled it with spaces).
 DUPLICATE_MESSAGE = "client order id must be unique"
 PAGE_LIMIT = 500
 
@@ -148,6 +149,11 @@ def _message(exc: Exception) -> str:
         return str(exc)
 
 
+def _duplicate(exc: Exception) -> bool:
+    """Alpaca's refusal of a client order id it already has (either spelling)."""
+    return DUPLICATE_MESSAGE in _message(exc).lower().replace("_", " ")
+
+
 def _transient(exc: Exception) -> bool:
     """May the request have failed without effect, or with an effect we did not see?"""
     if isinstance(exc, requests.exceptions.RequestException):
@@ -241,7 +247,7 @@ class AlpacaBroker:
             try:
                 return map_order(self.client.submit_order(request))[0]
             except Exception as exc:
-                if _status(exc) == 422 and DUPLICATE_MESSAGE in _message(exc).lower():
+                if _status(exc) == 422 and _duplicate(exc):
                     existing = self.get_order(cid)
                     if existing is None:  # pragma: no cover - Alpaca contradicting itself
                         raise RetryableError(f"order {cid}: duplicate id but not found") from exc

@@ -9,14 +9,11 @@ replay that silently differs from the recorded run would be worse than one that 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
 from llm_advisor.analysis.gateway import ReplayMissError, StructuredLLM
 from llm_advisor.analysis.ledger import LLMCallRecord
 from llm_advisor.analysis.prompts import DEFAULT_USER_BUDGET_TOKENS, analysis_prompt, system_prompt
 from llm_advisor.analysis.schemas import AnalysisAnswer, tool_schema
 from llm_advisor.analysis.transports import LLMRequest
-from llm_advisor.core.calendar import NY, Session, make_session
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.models import Advice, AnalysisResult, MarketView
 
@@ -92,23 +89,3 @@ class MarketAnalyzer:
 
     def analyze(self, view: MarketView) -> Advice:
         return self.analyze_with_result(view)[0]
-
-
-def analysis_times(session: Session | date, config: StrategyConfig) -> list[datetime]:
-    """UTC decision times of one session: ``analysis_first_time`` (NY), then every
-    ``analysis_interval_minutes`` while before the close (early closes included)."""
-    if not isinstance(session, Session):
-        session = make_session(
-            session,
-            config.trading_window_start,
-            config.trading_window_end,
-            config.end_of_day_close_time,
-        )
-    first = datetime.combine(session.day, config.analysis_first_time, tzinfo=NY)
-    t = max(first.astimezone(session.open.tzinfo), session.open)
-    step = timedelta(minutes=config.analysis_interval_minutes)
-    out: list[datetime] = []
-    while t < session.close:
-        out.append(t)
-        t += step
-    return out

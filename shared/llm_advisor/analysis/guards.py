@@ -134,8 +134,10 @@ class DailyBudget:
     def _roll(self) -> date:
         today = self._clock.now().astimezone(NY).date()
         if today != self._day:
-            self._day = today
-            self._spent = self._ledger.spent_usd(today) if self._ledger is not None else Decimal(0)
+            # read the meter before switching days: if the read fails, the next call reads
+            # it again instead of trusting a zero spend (the budget must not fail open)
+            spent = self._ledger.spent_usd(today) if self._ledger is not None else Decimal(0)
+            self._day, self._spent = today, spent
         return today
 
     @property

@@ -40,10 +40,11 @@ def _symbol_adjustments(s: SymbolView) -> tuple[float, float, float] | None:
     """(mr_arm, tc_arm, tc_trigger) deltas for one symbol, or None when nothing stands out."""
     htf = _DIR.get(s.htf_bias, 0)
     daily = _DIR.get(s.daily_bias or "", 0)
-    conf = s.daily_bias_confidence if s.daily_bias_confidence is not None else 0.5
+    # confidence is the bias model's calibrated probability in percent (0-100)
+    conf = s.daily_bias_confidence if s.daily_bias_confidence is not None else 50.0
     d_mr = d_tc = d_tct = 0.0
     if htf and daily:
-        if htf == daily and conf >= 0.6:
+        if htf == daily and conf >= 60.0:
             d_tc -= 0.15
             d_mr += 0.10
         elif htf != daily:

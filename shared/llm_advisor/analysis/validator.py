@@ -58,7 +58,8 @@ class RulesValidator:
     """Offline validator: rejects mean-reversion trades against a confident, confirmed
     trend (daily and higher-timeframe biases agree against the trade); approves the rest."""
 
-    def __init__(self, min_confidence: float = 0.65) -> None:
+    def __init__(self, min_confidence: float = 65.0) -> None:
+        # on the bias model's scale: a calibrated probability in percent (0-100)
         self.min_confidence = min_confidence
 
     def validate(self, signal: Signal, view: MarketView) -> bool | None:

@@ -111,12 +111,13 @@ class PaperLoop:
             )
             executed.append(done.outcome)
         monitor = run_monitor(now, c.broker, c.repository, c.state, c.config)
-        interval = timedelta(minutes=c.config.analysis_interval_minutes)
-        if tick.session_day is not None and (
-            self.last_analysis is None or now - self.last_analysis >= interval
-        ):
-            run_market_analysis(now, c.analysis_deps())
-            self.last_analysis = now
+        # Every session minute: the service itself acts only at the session's analysis times
+        # (09:45 + k x interval, as replay); an interval counted from whenever the loop
+        # started would analyse at other minutes, or (gated) never.
+        if tick.session_day is not None:
+            analysis = run_market_analysis(now, c.analysis_deps())
+            if analysis.status == "analysed":
+                self.last_analysis = now
         if self.last_reconcile is None or now - self.last_reconcile >= self.reconcile_every:
             self.reconcile(now)
         self.steps += 1

@@ -121,7 +121,10 @@ def run_monitor(
         return MonitorResult("closed", now)
     session = session_for_config(day, config)
     result = MonitorResult("reconciled", now)
-    orders = broker.list_orders("all")
+    # The broker lists every order ever placed; only today's are today's business (an earlier
+    # day's round trip booked against today's flatten time would turn its EOD exit into a
+    # kill-switch exit, overwriting the correct row).
+    orders = [o for o in broker.list_orders("all") if _order_day(o) in (day, None)]
     for o in orders:
         records.upsert_order(o, at=now, status=o.status)
     result.orders = len(orders)
@@ -158,6 +161,11 @@ def run_monitor(
         broker.close_all_positions()
         result.flattened = True
     return result
+
+
+def _order_day(o: BrokerOrder) -> date | None:
+    at = o.submitted_at or o.filled_at
+    return None if at is None else at.astimezone(NY).date()
 
 
 def _open(o: BrokerOrder) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from llm_advisor.core.models import ExitReason, Setup, Side, Trade
 from llm_advisor.core.ports import BrokerOrder
@@ -44,14 +45,15 @@ def broker_trades(orders: Sequence[BrokerOrder], flatten: datetime) -> list[Trad
         if parsed is None:
             continue
         setup, side, signal_time = parsed
-        exit_order: BrokerOrder | None = None
-        reason = ExitReason.EOD
-        legs = [o for o in filled if o.parent_id == entry.broker_order_id]
-        if legs:
-            exit_order = legs[0]
-            reason = ExitReason.STOP if exit_order.leg == "stop" else ExitReason.TARGET
-        else:
-            closers = [
+        # Every exit that took shares from this entry: its filled bracket legs first (a leg
+        # may fill only partly), then liquidations (close-all) for whatever is left.
+        exits = sorted(
+            (o for o in filled if o.parent_id == entry.broker_order_id),
+            key=lambda o: o.filled_at or flatten,
+        )
+        remaining = entry.filled_qty - sum(o.filled_qty for o in exits)
+        closers = sorted(
+            (
                 o
                 for o in filled
                 if o.leg == "other"
@@ -62,18 +64,38 @@ def broker_trades(orders: Sequence[BrokerOrder], flatten: datetime) -> list[Trad
                 and o.filled_at is not None
                 and entry.filled_at is not None
                 and o.filled_at >= entry.filled_at
-            ]
-            if closers:
-                exit_order = min(closers, key=lambda o: o.filled_at or flatten)
-                used.add(exit_order.broker_order_id)
-                sent = exit_order.submitted_at or exit_order.filled_at
-                reason = ExitReason.EOD if sent and sent >= flatten else ExitReason.KILL_SWITCH
-        if exit_order is None:
+            ),
+            key=lambda o: o.filled_at or flatten,
+        )
+        for closer in closers:
+            if remaining <= 0:
+                break
+            used.add(closer.broker_order_id)
+            exits.append(closer)
+            remaining -= closer.filled_qty
+        if not exits:
             continue  # still open: the day did not end cleanly (shows in the summary)
+        last = exits[-1]
+        if last.leg in ("stop", "target"):
+            reason = ExitReason.STOP if last.leg == "stop" else ExitReason.TARGET
+        else:
+            sent = last.submitted_at or last.filled_at
+            reason = ExitReason.EOD if sent and sent >= flatten else ExitReason.KILL_SWITCH
         assert entry.filled_at and entry.filled_avg_price is not None
-        assert exit_order.filled_at and exit_order.filled_avg_price is not None
+        assert last.filled_at is not None and last.filled_avg_price is not None
         sign = 1 if side is Side.LONG else -1
-        qty = min(entry.filled_qty, exit_order.filled_qty)
+        exit_qty = sum(o.filled_qty for o in exits)
+        qty = min(entry.filled_qty, exit_qty)
+        proceeds = sum((_price(o) * o.filled_qty for o in exits), Decimal(0))
+        exit_price = (
+            last.filled_avg_price
+            if len(exits) == 1
+            else (proceeds / exit_qty).quantize(Decimal("0.0001")).normalize()
+        )
+        if exit_qty <= entry.filled_qty:  # exact: every exit's own shares at its own price
+            pnl = proceeds - entry.filled_avg_price * exit_qty
+        else:  # a liquidation that also closed shares not from this entry
+            pnl = (exit_price - entry.filled_avg_price) * qty
         out.append(
             Trade(
                 symbol=entry.symbol,
@@ -82,13 +104,18 @@ def broker_trades(orders: Sequence[BrokerOrder], flatten: datetime) -> list[Trad
                 signal_time=signal_time,
                 entry_time=entry.filled_at,
                 entry_price=entry.filled_avg_price,
-                exit_time=exit_order.filled_at,
-                exit_price=exit_order.filled_avg_price,
+                exit_time=last.filled_at,
+                exit_price=exit_price,
                 qty=qty,
                 exit_reason=reason,
-                pnl=(exit_order.filled_avg_price - entry.filled_avg_price) * qty * sign,
+                pnl=pnl * sign,
                 client_order_id=entry.client_order_id,
             )
         )
     out.sort(key=lambda t: (t.entry_time, t.symbol))
     return out
+
+
+def _price(o: BrokerOrder) -> Decimal:
+    assert o.filled_avg_price is not None  # only filled orders reach here
+    return o.filled_avg_price

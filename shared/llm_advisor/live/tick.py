@@ -47,6 +47,7 @@ from llm_advisor.core.models import (
 from llm_advisor.core.ports import AnalystPort, MarketDataPort, StateStorePort, TradeValidatorPort
 from llm_advisor.live.bars import MinuteBars
 from llm_advisor.live.engine import Engine, StepResult, session_for_config
+from llm_advisor.live.schedule import is_analysis_time
 
 log = logging.getLogger(__name__)
 ONE_MINUTE = timedelta(minutes=1)
@@ -299,8 +300,12 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
         return TickResult("up_to_date", now, session.day, version=version)
 
     # Side effects, in the order that survives a crash between any two of them.
-    if total.plans:
-        deps.plans.publish(total.plans)
+    # A plan the engine cancelled in these same minutes (its kill switch on the breach bar,
+    # before the entry's bar came) has no order in the decision book: never send it.
+    cancelled = set(total.cancelled)
+    plans = [p for p in total.plans if p.client_order_id not in cancelled]
+    if plans:
+        deps.plans.publish(plans)
     transitions = _transitions(total)
     if transitions:
         deps.records.save_transitions(transitions)
@@ -312,7 +317,7 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
         log.warning("tick %s: state already saved by another invocation (%s)", now, exc)
         result.status = "conflict"
         return result
-    result.plans = list(total.plans)
+    result.plans = plans
     result.signals = list(total.signals)
     result.transitions = len(transitions)
     result.trades = list(total.trades)
@@ -339,7 +344,7 @@ class AnalysisDeps:
 
 @dataclass
 class AnalysisOutcome:
-    status: str  # closed | no_state | analysed
+    status: str  # closed | not_scheduled | no_state | analysed
     now: datetime
     advice: Advice | None = None
     result: AnalysisResult | None = None
@@ -360,6 +365,8 @@ def run_market_analysis(now: datetime, deps: AnalysisDeps) -> AnalysisOutcome:
     session = tick_session(now, deps.config)
     if session is None or now >= session.close:
         return AnalysisOutcome("closed", now)
+    if not is_analysis_time(now, session, deps.config):
+        return AnalysisOutcome("not_scheduled", now)
     stored = deps.state.load(engine_key(session.day))
     if stored is None:
         return AnalysisOutcome("no_state", now)

@@ -52,6 +52,7 @@ from llm_advisor.core.models import Trade
 from llm_advisor.core.ports import BrokerOrder
 from llm_advisor.execution.round_trips import broker_trades
 from llm_advisor.live.engine import session_for_config
+from llm_advisor.live.schedule import analysis_times
 
 FUNCTIONS = ("premarket", "live_tick", "market_analysis", "trade_executor", "position_monitor")
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -455,6 +456,7 @@ def run_local_day(
         try:
             handlers.invoke("premarket", {"scheduled_time": _iso(t)})
             end = session.close + ONE_MINUTE
+            analysis_at = set(analysis_times(session, cfg))
             while t < end:
                 t += ONE_MINUTE
                 clock.set(t)
@@ -465,7 +467,7 @@ def run_local_day(
                 event = {"scheduled_time": _iso(t)}
                 tick = handlers.invoke("live_tick", event)
                 plans.extend(tick.get("plans") or [])
-                if ny.minute % cfg.analysis_interval_minutes == 0 and t < session.close:
+                if t in analysis_at:
                     handlers.invoke("market_analysis", event)
                 queue.deliver(handlers, t)
                 if t >= session.open:

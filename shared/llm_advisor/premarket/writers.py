@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -85,12 +86,17 @@ def snapshot_rows(ctx: PremarketContext) -> list[dict[str, Any]]:
 
 
 def save_context(repo: PremarketRepository, ctx: PremarketContext) -> tuple[int, int]:
-    delete = getattr(repo, "delete_premarket_day", None)
-    if callable(delete):
-        delete(ctx.date)
+    """Replace the date's rows in one transaction when the repository offers one
+    (``repo.db.transaction()``): a rerun that fails half-way keeps the previous rows
+    instead of leaving the session without bias and bands."""
     b, s = bias_rows(ctx), snapshot_rows(ctx)
-    repo.save_daily_bias(b)
-    repo.save_premarket_snapshots(s)
+    txn = getattr(getattr(repo, "db", None), "transaction", None)
+    with txn() if callable(txn) else nullcontext():
+        delete = getattr(repo, "delete_premarket_day", None)
+        if callable(delete):
+            delete(ctx.date)
+        repo.save_daily_bias(b)
+        repo.save_premarket_snapshots(s)
     return len(b), len(s)
 
 

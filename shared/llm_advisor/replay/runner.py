@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from llm_advisor.core.calendar import NY, Session, sessions_between
+from llm_advisor.core.calendar import Session, sessions_between
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
 from llm_advisor.core.models import Advice, Fill, Trade, TradePlan
@@ -35,6 +35,7 @@ from llm_advisor.live.engine import (
     TransitionRow,
     session_for_config,
 )
+from llm_advisor.live.schedule import analysis_times
 from llm_advisor.replay.summary import summarize
 
 NS_MIN = 60_000_000_000
@@ -114,20 +115,6 @@ def session_grid(
             grid[4, mins, j] = s.volume[lo:hi]
             count += hi - lo
     return grid, seeds, count
-
-
-def analysis_times(session: Session, cfg: StrategyConfig) -> list[datetime]:
-    """First analysis at ``analysis_first_time`` (09:45 NY), then every interval, while the
-    session is open."""
-    first = datetime.combine(session.day, cfg.analysis_first_time, tzinfo=NY)
-    t = first.astimezone(session.open.tzinfo)
-    out = []
-    step = timedelta(minutes=cfg.analysis_interval_minutes)
-    while t < session.close:
-        if t >= session.open:
-            out.append(t)
-        t += step
-    return out
 
 
 def run_id_for(

@@ -41,7 +41,7 @@ OPEN_STATUSES = frozenset(
         "accepted_for_bidding",
     }
 )
-DUPLICATE_CLIENT_ID = "client order id must be unique"
+DUPLICATE_CLIENT_ID = "client_order_id must be unique"  # Alpaca's wording (HTTP 422)
 _TIMEFRAME_UNITS = {"Min": 1, "T": 1, "Hour": 60, "H": 60, "Day": 1440, "D": 1440}
 
 

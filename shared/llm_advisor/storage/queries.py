@@ -183,14 +183,12 @@ class PortfolioQueriesImpl:
                 tuple(params),
             )
             day_rows = cur.fetchall()
-            base, snapshot_day = self._base_equity(cur, start)
-        if snapshot_day is not None:
-            # the fallback snapshot is an end-of-session equity inside the range: it already
-            # holds the P/L of the days up to it, which the curve below adds again
-            base -= sum(
-                (self._money(r[1]) for r in day_rows if (k.day_out(r[0]) or start) <= snapshot_day),
-                Decimal(0),
-            )
+            base, taken = self._base_equity(cur, start)
+            if taken is not None:
+                # the fallback snapshot lies inside (or after) the range: it already holds
+                # the P/L of every exit from the range start up to its time (a replay's
+                # close, or a live monitor's intraday point), which the curve adds again
+                base -= self._realized_between(cur, start, taken)
         # Chain in the stored unit (integer micro-dollars on SQLite, NUMERIC on PostgreSQL).
         zero: Any = Decimal(0) if self.engine == "postgres" else 0
         max_dd = chain_drawdown(((r[1], r[6], r[7], r[8]) for r in day_rows), zero)
@@ -230,10 +228,21 @@ class PortfolioQueriesImpl:
             equity_curve=curve,
         )
 
-    def _base_equity(self, cur: Any, start: date) -> tuple[Decimal, date | None]:
-        """Equity before the range: the last end-of-session snapshot before it; else the
-        first one inside it, returned with its session date so the caller can take that
-        range's P/L back out of it."""
+    def _realized_between(self, cur: Any, start: date, at: datetime) -> Decimal:
+        """Realized P/L of the trades of sessions from ``start`` that exited by ``at``."""
+        k = self.codec
+        col = "pnl" if self.engine == "postgres" else "pnl_micros"
+        where = ["session_date >= ?", "session_date <= ?", "exit_time <= ?"]
+        params: list[Any] = [k.day(start), k.day(at.astimezone(NY).date()), k.ts(at)]
+        self._scope(where, params)
+        cur.execute(f"SELECT SUM({col}) FROM trades WHERE {' AND '.join(where)}", tuple(params))
+        r = cur.fetchone()
+        return self._money(r[0] if r else None)
+
+    def _base_equity(self, cur: Any, start: date) -> tuple[Decimal, datetime | None]:
+        """Equity before the range: the last snapshot before it; else the first one inside
+        it, returned with its time so the caller can take the P/L it already holds back
+        out of it."""
         k = self.codec
         t0 = datetime.combine(start, time(0), tzinfo=NY)
         where = ""
@@ -257,8 +266,7 @@ class PortfolioQueriesImpl:
         r = cur.fetchone()
         if r is None:
             return Decimal(0), None
-        taken = k.ts_out(r[1])
-        return Decimal(str(r[0])), taken.astimezone(NY).date() if taken else None
+        return Decimal(str(r[0])), k.ts_out(r[1])
 
     # ------------------------------------------------------------ positions
     def open_positions(self) -> list[PositionRow]:
