@@ -111,3 +111,25 @@ def test_a_plan_the_engine_cancels_in_the_same_tick_is_never_published(
         assert run_tick(t, deps).plans == []
         t += timedelta(minutes=1)
     assert queue.plans == []
+
+
+def test_the_engines_kill_switch_reaches_the_executor_and_monitor(
+    synthetic_bars: dict[str, pd.DataFrame],
+) -> None:
+    """The decision book trips its daily-loss limit: the tick raises the flag the executor
+    (refuse new orders) and the position monitor (cancel and flatten) act on."""
+    from llm_advisor.execution.monitor import kill_switch_active
+    from llm_advisor.live.tick import decode_state
+
+    state = MemoryStateStore()
+    deps = _deps(synthetic_bars, state, MemoryPlanQueue())
+    deps.config = deps.config.model_copy(update={"daily_loss_limit_pct": 0.01})
+    t = utc("2024-03-12T13:31:00")
+    tripped_at = None
+    while t <= utc("2024-03-12T16:00:00"):
+        run_tick(t, deps)
+        if tripped_at is None and decode_state(state.load(engine_key(DAY))[0])["kill"]:
+            tripped_at = t
+            assert kill_switch_active(state, DAY)
+        t += timedelta(minutes=1)
+    assert tripped_at is not None, "the scenario must breach a 0.01% loss limit"

@@ -19,6 +19,7 @@ the advice where the next tick picks it up (and the analysis in the database).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import zlib
@@ -45,6 +46,7 @@ from llm_advisor.core.models import (
     Transition,
 )
 from llm_advisor.core.ports import AnalystPort, MarketDataPort, StateStorePort, TradeValidatorPort
+from llm_advisor.execution.monitor import kill_switch_active, kill_switch_key
 from llm_advisor.live.bars import MinuteBars
 from llm_advisor.live.engine import Engine, StepResult, session_for_config
 from llm_advisor.live.schedule import is_analysis_time
@@ -311,6 +313,8 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
         deps.records.save_transitions(transitions)
     if total.signals:
         deps.records.save_signals(total.signals)
+    if engine.kill:
+        _raise_kill_switch(deps.state, session.day, now)
     try:
         result.version = deps.state.save(key, encode_state(engine.to_state()), version)
     except ConflictError as exc:
@@ -324,6 +328,19 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
     result.fills = list(total.fills)
     result.cancelled = list(total.cancelled)
     return result
+
+
+def _raise_kill_switch(state: StateStorePort, day: date, now: datetime) -> None:
+    """The decision book's daily-loss kill switch, made visible to the broker side: the
+    executor then refuses new orders and the position monitor cancels and flattens, as the
+    replay's kill switch does in the simulated book."""
+    if kill_switch_active(state, day):
+        return
+    with contextlib.suppress(ConflictError):  # the monitor may have raised it first
+        state.save(
+            kill_switch_key(day), json.dumps({"at": now.isoformat(), "by": "engine"}).encode(), None
+        )
+    log.error("tick %s: the engine's daily-loss kill switch is active; broker flatten follows", now)
 
 
 # ---------------------------------------------------------------- market analysis
