@@ -81,7 +81,7 @@ def big_view(n: int) -> MarketView:
             atr_percentile=float((i * 13) % 100),
             htf_bias=("bullish", "bearish", "neutral")[i % 3],
             daily_bias=("bullish", "bearish", "choppy")[i % 3],
-            daily_bias_confidence=0.55 + (i % 40) / 100,
+            daily_bias_confidence=55.0 + (i % 40),
             state=State.MR_ARMED if i % 17 == 0 else State.IDLE,
             last_close=50.0 + i,
             interval_high=50.5 + i,

@@ -82,7 +82,7 @@ def _range_pct(s: SymbolView) -> float | None:
 def symbol_row(s: SymbolView) -> str:
     daily = _bias(s.daily_bias)
     if daily != "-" and s.daily_bias_confidence is not None:
-        daily += f"({_f(s.daily_bias_confidence, '.2f')})"
+        daily += f"({_f(s.daily_bias_confidence, '.0f')}%)"
     return ",".join(
         [
             s.symbol,
