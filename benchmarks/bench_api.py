@@ -8,20 +8,19 @@ function does except API Gateway's own hop. Goal (issue 8): p99 <= 50 ms per end
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from benchmarks._scratch_db import scratch_postgres
 from llm_advisor.api.app import app_from_settings
 from llm_advisor.api.proxy import proxy_event
 from llm_advisor.api.settings import ApiSettings
@@ -197,26 +196,8 @@ def run() -> list[str]:
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         lines += _bench("sqlite", f"sqlite:///{Path(tmp) / 'api.sqlite3'}")
-    pg = os.environ.get("LLM_ADVISOR_PG_URL", "")
-    if not pg:
-        return [*lines, "api [postgres]: skipped (LLM_ADVISOR_PG_URL not set)"]
-    import psycopg
-
-    from llm_advisor.storage.db import close_pool
-
-    name = f"bench_api_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(pg)._replace(path="/" + name))
-    try:
+    with scratch_postgres("bench_api") as url:
+        if url is None:
+            return [*lines, "api [postgres]: skipped (LLM_ADVISOR_PG_URL not set)"]
         lines += _bench("postgres", url)
-    finally:
-        close_pool(url)
-        with psycopg.connect(pg, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return lines
-
-
-if __name__ == "__main__":
-    for line in run():
-        print(line)

@@ -8,18 +8,16 @@ Goals (issue 3): >= 50k transition rows/s; p99 <= 20 ms per query over one year 
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
 
+from benchmarks._scratch_db import scratch_postgres
 from llm_advisor.core.calendar import sessions_between
 from llm_advisor.storage import Repository, open_repository
 
@@ -276,24 +274,9 @@ def _bench_engine(label: str, url: str) -> list[str]:
 def run() -> list[str]:
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        lines += _bench_engine("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-    pg = os.environ.get("LLM_ADVISOR_PG_URL", "")
-    if not pg:
-        return [*lines, "storage [postgres]: skipped (LLM_ADVISOR_PG_URL not set)"]
-    import psycopg
-
-    name = f"bench_storage_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(pg)._replace(path="/" + name))
-    try:
+        lines += _bench_engine("sqlite", f"sqlite:///{Path(tmp) / 'storage.sqlite3'}")
+    with scratch_postgres("bench_storage") as url:
+        if url is None:
+            return [*lines, "storage [postgres]: skipped (LLM_ADVISOR_PG_URL not set)"]
         lines += _bench_engine("postgres", url)
-    finally:
-        with psycopg.connect(pg, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return lines
-
-
-if __name__ == "__main__":
-    for line in run():
-        print(line)
