@@ -67,45 +67,38 @@ class RollingStats:
             self.m2[i] = 0.0
 
     def update(self, idx: NDArray[np.intp], x: NDArray[np.float64]) -> None:
-        """Push close x[j] into row idx[j] for every j (rows are distinct)."""
+        """Push close x[j] into row idx[j] for every j (rows are distinct, sorted)."""
         w = self.window
-        cnt = self.count[idx]
-        head = self.head[idx]
-        mean = self.mean[idx]
-        m2 = self.m2[idx]
+        # Every row at once (the usual minute): whole-array views instead of gather/scatter.
+        ix: NDArray[np.intp] | slice = slice(None) if idx.size == self.count.size else idx
+        cnt = self.count[ix]
+        head = self.head[ix]
+        mean = self.mean[ix]
+        m2 = self.m2[ix]
         full = cnt >= w
+        old = self.ring[idx, head]
         if full.all():
             # the common case once seeded: every window is full, only the replace update
-            old = self.ring[idx, head]
             d_rep = x - old
             mean_rep = mean + d_rep / w
-            self.m2[idx] = m2 + d_rep * (x - mean_rep + old - mean)
-            self.mean[idx] = mean_rep
-            self.ring[idx, head] = x
-            self.head[idx] = (head + 1) % w
-            since = self.since_resync[idx] + 1
-            self.since_resync[idx] = since
-            due = since >= w
-            if due.any():
-                self._resync(idx[due])
-            return
-        old = self.ring[idx, head]
-        # growing rows: Welford add
-        new_cnt = np.where(full, cnt, cnt + 1)
-        d_add = x - mean
-        mean_add = mean + d_add / new_cnt
-        m2_add = m2 + d_add * (x - mean_add)
-        # full rows: replace the oldest
-        d_rep = x - old
-        mean_rep = mean + d_rep / w
-        m2_rep = m2 + d_rep * (x - mean_rep + old - mean)
-        self.mean[idx] = np.where(full, mean_rep, mean_add)
-        self.m2[idx] = np.where(full, m2_rep, m2_add)
-        self.count[idx] = new_cnt
+            self.m2[ix] = m2 + d_rep * (x - mean_rep + old - mean)
+            self.mean[ix] = mean_rep
+        else:
+            # growing rows: Welford add; full rows: replace the oldest
+            new_cnt = np.where(full, cnt, cnt + 1)
+            d_add = x - mean
+            mean_add = mean + d_add / new_cnt
+            m2_add = m2 + d_add * (x - mean_add)
+            d_rep = x - old
+            mean_rep = mean + d_rep / w
+            m2_rep = m2 + d_rep * (x - mean_rep + old - mean)
+            self.mean[ix] = np.where(full, mean_rep, mean_add)
+            self.m2[ix] = np.where(full, m2_rep, m2_add)
+            self.count[ix] = new_cnt
         self.ring[idx, head] = x
-        self.head[idx] = (head + 1) % w
-        since = self.since_resync[idx] + 1
-        self.since_resync[idx] = since
+        self.head[ix] = (head + 1) % w
+        since = self.since_resync[ix] + 1
+        self.since_resync[ix] = since
         due = since >= w
         if due.any():
             self._resync(idx[due])

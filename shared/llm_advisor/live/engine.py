@@ -402,7 +402,7 @@ class Engine:
         has = ~np.isnan(bars.close)
         idx = np.flatnonzero(has)
         self.last_minute = minute
-        self._minute_iso = iso_z(minute)
+        self._minute_iso = ""  # formatted on the first signal of the minute (rare)
         if idx.size == 0:
             self._kill_switch_check(minute, res)
             return res
@@ -412,26 +412,28 @@ class Engine:
             self._broker(minute, bars, has, eod, res)
 
         # 2. features -----------------------------------------------------------
-        close = bars.close[idx]
+        # every symbol has a bar (the usual minute): views instead of gather/scatter
+        ix: NDArray[np.intp] | slice = slice(None) if idx.size == len(self.symbols) else idx
+        close = bars.close[ix]
         self._atr_buckets(idx, bars, mi)
         self.rolling.update(idx, close)
-        self.last_close[idx] = close
-        self.last_bar_min[idx] = mi
-        mean = self.rolling.mean[idx]
+        self.last_close[ix] = close
+        self.last_bar_min[ix] = mi
+        mean = self.rolling.mean[ix]
         sigma = self.rolling.sigma(idx)
-        cnt = self.rolling.count[idx]
+        cnt = self.rolling.count[ix]
         zd = (cnt >= cfg.min_periods) & (sigma > cfg.sigma_epsilon * np.abs(mean))
         with np.errstate(invalid="ignore", divide="ignore"):
             z = np.where(zd, (close - mean) / np.where(zd, sigma, 1.0), np.nan)
 
         # 3. state machine ------------------------------------------------------
         self._effective(minute + _ONE_MIN)
-        self.bar_idx[idx] += 1
-        b = self.bar_idx[idx]
-        st = self.state[idx]
-        sd = self.side[idx]
-        since = self.since[idx]
-        kk = self._k[:, idx]
+        self.bar_idx[ix] += 1
+        b = self.bar_idx[ix]
+        st = self.state[ix]
+        sd = self.side[ix]
+        since = self.since[ix]
+        kk = self._k[:, ix]
         k1, k3m, k2, k3t = kk[0], kk[1], kk[2], kk[3]
         absz = np.abs(z)
         n_to = cfg.arm_timeout_bars
@@ -440,7 +442,7 @@ class Engine:
         new_since = since.copy()
         reason = np.zeros(idx.size, dtype=np.int64)
 
-        m = (st == IN_POSITION) & self.close_pending[idx]
+        m = (st == IN_POSITION) & self.close_pending[ix]
         new_st[m] = COOLDOWN
         new_since[m] = b[m]
         reason[m] = R_CLOSED
@@ -449,7 +451,7 @@ class Engine:
 
         m = (st == COOLDOWN) & (b - since >= cfg.cooldown_bars)
         if m.any():
-            done = self.trades_today[idx] >= cfg.max_trades_per_symbol
+            done = self.trades_today[ix] >= cfg.max_trades_per_symbol
             new_st[m] = np.where(done[m], DONE, IDLE)
             reason[m] = R_COOLDOWN_END
             moved = moved | m
@@ -464,12 +466,12 @@ class Engine:
         elif self.kill:
             allowed = np.zeros(idx.size, dtype=bool)
         else:
-            allowed = (self.atr_pct[idx] <= cfg.atr_percentile_cap) & (
-                self.trades_today[idx] < cfg.max_trades_per_symbol
+            allowed = (self.atr_pct[ix] <= cfg.atr_percentile_cap) & (
+                self.trades_today[ix] < cfg.max_trades_per_symbol
             )
 
         sgn = np.where(z > 0, 1, np.where(z < 0, -1, 0))
-        htf = self.htf[idx]
+        htf = self.htf[ix]
         m = (
             ~moved
             & allowed
@@ -579,9 +581,9 @@ class Engine:
                         why_rejected.get(j) or REASONS[w_],
                     )
                 )
-        self.state[idx] = new_st
-        self.side[idx] = new_sd
-        self.since[idx] = new_since
+        self.state[ix] = new_st
+        self.side[ix] = new_sd
+        self.since[ix] = new_since
 
         # 5. account: daily loss kill switch ------------------------------------
         self._kill_switch_check(minute, res)
@@ -592,17 +594,18 @@ class Engine:
         """5-minute buckets from the open; a bucket completes after its last minute's bar,
         or (if that bar is missing) when a later bucket's first bar arrives."""
         bucket = mi // 5
-        cur = self.bucket_id[idx]
+        ix: NDArray[np.intp] | slice = slice(None) if idx.size == self.bucket_id.size else idx
+        cur = self.bucket_id[ix]
         stale = (cur >= 0) & (cur != bucket)
         if stale.any():
             self._complete(idx[stale])
-        h = bars.high[idx]
-        lo = bars.low[idx]
-        fresh = self.bucket_id[idx] != bucket
-        self.b_high[idx] = np.where(fresh, h, np.fmax(self.b_high[idx], h))
-        self.b_low[idx] = np.where(fresh, lo, np.fmin(self.b_low[idx], lo))
-        self.b_close[idx] = bars.close[idx]
-        self.bucket_id[idx] = bucket
+        h = bars.high[ix]
+        lo = bars.low[ix]
+        fresh = self.bucket_id[ix] != bucket
+        self.b_high[ix] = np.where(fresh, h, np.fmax(self.b_high[ix], h))
+        self.b_low[ix] = np.where(fresh, lo, np.fmin(self.b_low[ix], lo))
+        self.b_close[ix] = bars.close[ix]
+        self.bucket_id[ix] = bucket
         if mi % 5 == 4:
             self._complete(idx)
 
@@ -766,6 +769,8 @@ class Engine:
         if not reject and len(self.positions) >= cfg.max_open_positions:
             reject = "max_positions"
         side_e = Side.LONG if side > 0 else Side.SHORT
+        if not self._minute_iso:
+            self._minute_iso = iso_z(minute)
         coid = f"{self._coid_prefix}{sym}-{setup.value}-{side_e.value}-{self._minute_iso}"
         k = self._k_list[s]
         mult = self._mults[s]
