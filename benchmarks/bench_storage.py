@@ -17,14 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from benchmarks._history import N_SYMBOLS, load_history, symbols
 from benchmarks._scratch_db import scratch_postgres
 from llm_advisor.core.calendar import sessions_between
 from llm_advisor.storage import Repository, open_repository
 
-N_SYMBOLS = 500
 TRANSITION_ROWS = 200_000
 BATCH = 10_000
-TRADES_PER_DAY = 40
 QUERY_RUNS = 200
 
 
@@ -39,68 +38,6 @@ class _Tr(NamedTuple):  # the engine's TransitionRow shape
     tc_arm_z: float
     tc_trigger_z: float
     reason: str
-
-
-def _symbols() -> list[str]:
-    out = []
-    for i in range(N_SYMBOLS):
-        a, b = divmod(i, 26)
-        out.append(f"S{chr(65 + a % 26)}{chr(65 + b)}{i}")
-    return out
-
-
-def _open(t: datetime) -> datetime:
-    return datetime(t.year, t.month, t.day, 14, 30, tzinfo=UTC)
-
-
-def _load_history(repo: Repository, sessions: list[date], syms: list[str]) -> dict[str, int]:
-    rng = random.Random(11)
-    bias, signals, trades, analyses = [], [], [], []
-    states = ["idle", "mr_armed", "in_position", "cooldown"]
-    del states
-    for d in sessions:
-        o = datetime(d.year, d.month, d.day, 14, 30, tzinfo=UTC)
-        for s in syms:
-            b = rng.choice(["bullish", "bearish", "choppy"])
-            bias.append({"date": d, "symbol": s, "bias": b, "confidence": round(rng.random(), 3)})
-            t = o + timedelta(minutes=rng.randint(5, 380))
-            signals.append({
-                "signal_time": t, "symbol": s, "setup": "MR", "side": "long",
-                "status": rng.choice(["accepted", "rejected"]), "reject_reason": "", "z": -2.2,
-                "ref_price": Decimal(rng.randint(1000, 50000)) / 100, "atr_5m": 0.3,
-                "risk_per_share": 0.45, "stop_price": None, "target_price": None, "qty": 10,
-                "equity": Decimal("100000"), "mr_arm_z": 2.0, "mr_trigger_z": 1.5,
-                "tc_arm_z": 2.5, "tc_trigger_z": 1.0, "mult_mr_arm": 1.0,
-                "mult_mr_trigger": 1.0, "mult_tc_arm": 1.0, "mult_tc_trigger": 1.0,
-                "client_order_id": f"stdev-{d:%Y%m%d}-{s}-MR-long-{t:%H%M}",
-            })  # fmt: skip
-        for i in range(TRADES_PER_DAY):
-            s = rng.choice(syms)
-            e = o + timedelta(minutes=2 + i * 9)
-            px = Decimal(rng.randint(1000, 50000)) / 100
-            q = rng.randint(1, 300)
-            xp = px + Decimal(rng.randint(-150, 150)) / 100
-            trades.append({
-                "symbol": s, "setup": "MR", "side": "long", "signal_time": e - timedelta(minutes=1),
-                "entry_time": e, "entry_price": px, "exit_time": e + timedelta(minutes=7),
-                "exit_price": max(xp, Decimal("0.01")), "qty": q, "exit_reason": "target",
-                "pnl": (max(xp, Decimal("0.01")) - px) * q, "client_order_id": f"c-{d}-{i}",
-                "commission": Decimal(0),
-            })  # fmt: skip
-        for k in range(26):
-            analyses.append(o + timedelta(minutes=15 * k))
-    repo.save_daily_bias(bias)
-    repo.save_signals(signals, run_id="live")
-    repo.save_trades(trades, run_id="live")
-    from llm_advisor.core.models import Advice, AnalysisResult
-
-    for ts in analyses:
-        repo.save_market_analysis(
-            ts, ts.date(), "rules", None, AnalysisResult(confidence=50), Advice(as_of=ts)
-        )
-    repo.save_equity_snapshots([(_open(datetime(2023, 1, 2, tzinfo=UTC)), Decimal("100000"))])
-    return {"daily_bias": len(bias), "signals": len(signals), "trades": len(trades),
-            "analyses": len(analyses)}  # fmt: skip
 
 
 def _insert_rate(repo: Repository, syms: list[str]) -> float:
@@ -234,10 +171,10 @@ def _bench_engine(label: str, url: str) -> list[str]:
     repo.migrate()
     lines = [f"storage [{label}]"]
     try:
-        syms = _symbols()
+        syms = symbols()
         sessions = sessions_between(date(2023, 1, 3), date(2023, 12, 29))
         t0 = time.perf_counter()
-        counts = _load_history(repo, sessions, syms)
+        counts = load_history(repo, sessions, syms)
         load_s = time.perf_counter() - t0
         rate = _insert_rate(repo, syms)
         with repo.db.transaction() as cur:
