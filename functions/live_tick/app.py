@@ -1,11 +1,15 @@
 """Live tick: every minute of the session, step the engine over the bars not yet processed.
 
-Thin on purpose: event -> scheduled time -> ``run_tick`` -> summary. The calendar guard
-inside ``run_tick`` makes the 09:00-09:30 and holiday invocations no-ops.
+Thin on purpose: event -> scheduled time -> ``run_tick`` -> summary and metrics. The calendar
+guard inside ``run_tick`` makes the 09:00-09:30 and holiday invocations no-ops. Bad and late
+bars never fail the tick: they are counted here (``BarsQuarantined``, ``BarsLate``).
+Around the result (not inside the tick): the status heartbeat, the bad-bars alert and the
+``TickHeartbeat`` metric the dead-man alarm watches (``notify/watch.py``).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -15,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from llm_advisor.aws.events import scheduled_time
 from llm_advisor.bootstrap import Container
 from llm_advisor.live.tick import run_tick
+from llm_advisor.notify.watch import engine_counts
 
 logger = Logger()
 tracer = Tracer()
@@ -35,9 +40,24 @@ def container() -> Container:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = scheduled_time(event)
-    result = run_tick(now, container().tick_deps())
+    c = container()
+    started = time.monotonic()
+    try:
+        result = run_tick(now, c.tick_deps())
+    except Exception as exc:
+        c.watch.failure("tick", now, exc)  # the status strip shows it; the error alarm too
+        raise
+    # The status page's heartbeat (and the dead-man alarm's metric), the bad-bars alert.
+    engine = engine_counts(c.state, result.session_day) if result.session_day else None
+    c.watch.after_tick(result, time.monotonic() - started, engine)
+    metrics.add_metric("TickHeartbeat", MetricUnit.Count, 1)
     metrics.add_metric("MinutesProcessed", MetricUnit.Count, len(result.minutes))
     metrics.add_metric("PlansPublished", MetricUnit.Count, len(result.plans))
+    # Bad bars refused (stored in bar_quarantine) and bars that came after their minute.
+    metrics.add_metric("BarsQuarantined", MetricUnit.Count, len(result.quarantined))
+    metrics.add_metric("BarsLate", MetricUnit.Count, len(result.late))
+    if result.held is not None:
+        metrics.add_metric("MinutesHeld", MetricUnit.Count, 1)
     if result.status == "conflict":
         metrics.add_metric("StateConflicts", MetricUnit.Count, 1)
     summary = result.summary()

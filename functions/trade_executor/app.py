@@ -3,11 +3,16 @@
 Powertools batch processing reports only the failed messages back to SQS
 (``batchItemFailures``); those come back after the visibility timeout and, after five
 attempts, land in the dead-letter queue (alarmed). Idempotency is per ``client_order_id``.
+
+Staleness is judged on the container's clock (the system clock in Lambda), not on the
+message's SentTimestamp: a backlog or a DLQ redrive delivers old plans with old timestamps,
+and those must be refused, not placed at today's price. A refused plan is consumed (a
+retry cannot make it fresher) and counted as ``Orders_stale`` plus ``Orders_<reason>``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -30,6 +35,7 @@ tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 _container: Container | None = None
+_outcomes: list[dict[str, Any]] = []  # this invocation's plan outcomes (the heartbeat)
 
 
 def container() -> Container:
@@ -40,7 +46,8 @@ def container() -> Container:
 
 
 def _received_at(record: SQSRecord) -> datetime:
-    """When SQS first received the message: the order's timestamp (not the wall clock)."""
+    """When SQS received the message: the order row's timestamp, the same on every
+    redelivery (so the status history does not grow); never used to judge staleness."""
     ms = int(record.attributes.sent_timestamp)
     return datetime.fromtimestamp(ms / 1000, UTC)
 
@@ -51,21 +58,36 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     c = container()
     done = execute_plan(
         plan,
-        _received_at(record),
+        c.clock.now(),
         c.broker,
         c.repository,
         kill_switch=lambda day: kill_switch_active(c.state, day),
+        max_age=timedelta(seconds=c.settings.max_plan_age_seconds),
+        recorded_at=_received_at(record),
     )
     metrics.add_metric(f"Orders_{done.outcome}", MetricUnit.Count, 1)
-    logger.info("plan", extra={"client_order_id": done.client_order_id, "outcome": done.outcome})
-    return {"client_order_id": done.client_order_id, "outcome": done.outcome}
+    result = {"client_order_id": done.client_order_id, "outcome": done.outcome}
+    _outcomes.append(result)
+    if done.reason is not None:
+        metrics.add_metric(f"Orders_{done.reason}", MetricUnit.Count, 1)
+        result["reason"] = done.reason
+        logger.warning("plan refused", extra={**result, "session_date": plan.session_date})
+    else:
+        logger.info("plan", extra=result)
+    return result
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _outcomes.clear()
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    failed = len(response.get("batchItemFailures") or [])
+    if failed:
+        _outcomes.append({"outcome": "failed", "count": failed})
+    c = container()
+    c.watch.after_executor(c.clock.now(), list(_outcomes))  # the status strip's heartbeat
     return dict(response)

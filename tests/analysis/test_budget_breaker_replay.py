@@ -116,7 +116,7 @@ def _live_day(standin, settings, config, ledger, clock, sleeps) -> list:  # type
     """Six analyses with every kind of outcome: good, repaired, neutral, clamped, error."""
     bad = dict(
         GOOD,
-        threshold_multipliers={"mr_arm": 9, "mr_trigger": "NaN", "tc_arm": 0.7, "tc_trigger": 1.1},
+        threshold_multipliers={"mr_arm": 3, "mr_trigger": 0.3, "tc_arm": 0.7, "tc_trigger": 1.1},
     )
     standin.push(
         Reply("tool", GOOD),
@@ -151,7 +151,7 @@ def test_replay_reproduces_a_live_run_exactly_without_network(
     assert sources[0] == "bedrock" and sources[1] == "bedrock:repaired"
     assert all("neutral" in s for s in (sources[2], sources[4], sources[5]))
     assert live[3][0].multipliers == ThresholdMultipliers(
-        mr_arm=1.5, mr_trigger=1.0, tc_arm=0.7, tc_trigger=1.1
+        mr_arm=1.5, mr_trigger=0.5, tc_arm=0.7, tc_trigger=1.1
     )
     standin.stop()  # no server at all: any network attempt would fail loudly
 

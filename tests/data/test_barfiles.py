@@ -195,7 +195,8 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="file not found"):
         load_bar_file(tmp_path / "nope.csv")
     only_header = _write(tmp_path, [], name="H.csv")
-    assert len(load_bar_file(only_header)) == 0
+    with pytest.raises(DataError, match=r"H\.csv: no bars \(only a header line\)"):
+        load_bar_file(only_header)
 
 
 def test_first_bad_line_wins_across_rules(tmp_path: Path) -> None:

@@ -79,6 +79,7 @@ def test_risk_guards_match_reference_under_tight_limits(shared_data: Path) -> No
     cfg = StrategyConfig().with_overrides(
         {
             "daily_loss_limit_pct": "0.3",
+            "max_risk_per_trade": "0.3",  # a limit below one trade's risk is refused
             "max_open_positions": "2",
             "commission_per_share": "0.005",
             "max_trades_per_symbol": "5",

@@ -8,8 +8,8 @@ import pytest
 
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.money import round_down_cent, round_up_cent
-from llm_advisor.execution.fills import bracket_prices, entry_fill_price, exit_fill
-from llm_advisor.execution.sizing import size_signal
+from llm_advisor.engine.fills import bracket_prices, entry_fill_price, exit_fill
+from llm_advisor.engine.sizing import size_signal
 from llm_advisor.live.engine import client_order_id
 from tests.unit.harness import EARLY, Harness
 
@@ -135,7 +135,9 @@ def test_max_open_positions_counts_pending_entries_and_serves_symbols_alphabetic
 
 
 def test_kill_switch_exits_next_open_cancels_pending_and_blocks_arming() -> None:
-    cfg = StrategyConfig(daily_loss_limit_pct=0.05)  # $50 on 100k
+    # $50 on 100k, below one trade's risk: start-up refuses that, so build it unvalidated to
+    # trip the switch with a single position
+    cfg = StrategyConfig().model_copy(update={"daily_loss_limit_pct": 0.05})
     h = Harness(cfg=cfg, symbols=("AAA", "BBB"))
     h.step({"AAA": 1.3, "BBB": 0.0})
     h.step({"AAA": 0.5, "BBB": 0.0})  # AAA short accepted
@@ -151,7 +153,7 @@ def test_kill_switch_exits_next_open_cancels_pending_and_blocks_arming() -> None
 
 
 def test_armed_symbol_signals_after_the_kill_switch_are_rejected_kill_switch() -> None:
-    cfg = StrategyConfig(daily_loss_limit_pct=0.05)
+    cfg = StrategyConfig().model_copy(update={"daily_loss_limit_pct": 0.05})  # as above
     h = Harness(cfg=cfg, symbols=("AAA", "BBB"))
     h.step({"AAA": 1.3, "BBB": 1.3})  # both armed
     h.step({"AAA": 0.5, "BBB": 1.0})  # AAA accepted

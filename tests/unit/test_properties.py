@@ -30,9 +30,13 @@ def _market(seed: int) -> dict[str, pd.DataFrame]:
     return SyntheticMarket(seed).minute_bars(list(SYMBOLS), date(2026, 2, 2), 25)
 
 
-def _config(risk: float, limit: float, max_pos: int) -> StrategyConfig:
+def _config(risk: float, limit: float, max_pos: int, budget: bool) -> StrategyConfig:
+    # a limit below one trade's risk is refused at start: the tightest limit is that risk
     return StrategyConfig(
-        max_risk_per_trade=risk, daily_loss_limit_pct=limit, max_open_positions=max_pos
+        max_risk_per_trade=risk,
+        daily_loss_limit_pct=max(limit, risk),
+        max_open_positions=max_pos,
+        risk_budget_check=budget,
     )
 
 
@@ -41,6 +45,7 @@ configs = st.builds(
     st.sampled_from([0.25, 1.0, 3.0]),
     st.sampled_from([0.2, 2.0]),
     st.integers(1, 4),
+    st.booleans(),
 )
 
 

@@ -1,18 +1,22 @@
 """The market analyzer: a ``MarketView`` in, bounded ``Advice`` out, never an exception.
 
 Whatever the model says, the advice that reaches the engine is clamped to
-[multiplier_min, multiplier_max] with non-finite values as 1.0, and any failure (timeout,
-refusal, schema error after one repair, budget, open breaker) is neutral advice whose
-``source`` says why. The only exception that escapes is a strict replay miss, because a
-replay that silently differs from the recorded run would be worse than one that stops.
+[multiplier_min, multiplier_max], and any failure (timeout, malformed reply, refusal, schema
+error after one repair, a multiplier outside the plausibility range or non-finite, budget,
+open breaker) is neutral advice whose ``source`` says why; the gateway has already written
+the failure into the ledger and the breaker. The only exception that escapes is a strict
+replay miss, because a replay that silently differs from the recorded run would be worse
+than one that stops.
 """
 
 from __future__ import annotations
 
+import math
+
 from llm_advisor.analysis.gateway import ReplayMissError, StructuredLLM
 from llm_advisor.analysis.ledger import LLMCallRecord
 from llm_advisor.analysis.prompts import DEFAULT_USER_BUDGET_TOKENS, analysis_prompt, system_prompt
-from llm_advisor.analysis.schemas import AnalysisAnswer, tool_schema
+from llm_advisor.analysis.schemas import PLAUSIBLE, AnalysisAnswer, tool_schema
 from llm_advisor.analysis.transports import LLMRequest
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.models import Advice, AnalysisResult, MarketView
@@ -31,9 +35,14 @@ class MarketAnalyzer:
         *,
         budget_tokens: int = DEFAULT_USER_BUDGET_TOKENS,
         max_output_tokens: int = 400,
+        plausible: tuple[float, float] = PLAUSIBLE,
     ) -> None:
+        lo, hi = plausible
+        if not (0 < lo < 1 < hi and math.isfinite(hi)):
+            raise ValueError(f"plausible={plausible}: need 0 < min < 1 < max, finite")
         self.llm = llm
         self.config = config
+        self.plausible = (float(lo), float(hi))
         self.budget_tokens = budget_tokens
         self.max_output_tokens = max_output_tokens
         self._schema = tool_schema(AnalysisAnswer)
@@ -52,6 +61,9 @@ class MarketAnalyzer:
             max_tokens=self.max_output_tokens,
         )
 
+    def _plausible(self, answer: AnalysisAnswer) -> str | None:
+        return answer.implausibility(*self.plausible)
+
     def _neutral(self, view: MarketView, why: str) -> tuple[Advice, AnalysisResult]:
         reason = " ".join(why.split())[:160]
         advice = Advice(
@@ -65,7 +77,9 @@ class MarketAnalyzer:
         self, view: MarketView
     ) -> tuple[Advice, AnalysisResult, LLMCallRecord | None]:
         try:
-            outcome = self.llm.ask(self.request(view), AnalysisAnswer, view.as_of)
+            outcome = self.llm.ask(
+                self.request(view), AnalysisAnswer, view.as_of, check=self._plausible
+            )
         except ReplayMissError:
             raise
         except Exception as exc:  # never let the advisor take the engine down

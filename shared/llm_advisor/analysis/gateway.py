@@ -2,19 +2,28 @@
 
 ``StructuredLLM.ask`` is the only path from the advisor to a model. Order of checks:
 budget (fail closed) -> circuit breaker -> rate limiter -> call with retries on transient
-errors -> record in the ledger -> validate against the answer schema -> on a schema error
-one *repair* request (the original question plus the validation errors) -> else give up.
+errors -> validate against the answer schema and the caller's ``check`` -> charge the
+budget, tell the breaker, record in the ledger -> on a schema error one *repair* request
+(the original question plus the validation errors) -> else give up.
 Giving up is not an exception: the caller gets ``answer=None`` and turns it into neutral.
 
-In replay mode the same path runs but answers come from the ledger by request hash: no
-network, no budget, no new records. Because the repair request is built from the replayed
-first answer, a repaired answer replays exactly too.
+Every live call, whatever went wrong, ends the same way: one ``llm_calls`` row whose
+``error`` says why the call gave no usable answer (transport error, malformed reply, any
+exception escaping a transport, refusal, schema error, an answer the caller's ``check``
+rejects), the budget charged for the billed tokens, and one breaker failure. Only a usable
+answer is a breaker success. A rejected answer keeps its ``response`` in the row, so a
+replay judges it again and follows the same path (repair or not) as the recorded run.
+
+In replay mode the same path runs but answers come from the ledger by request hash, model
+by model (a fallback chain replays as it ran): no network, no budget, no new records.
+Because the repair request is built from the replayed first answer, a repaired answer
+replays exactly too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
@@ -35,6 +44,7 @@ from llm_advisor.analysis.transports import (
     LLMReply,
     LLMRequest,
     LLMTransport,
+    MalformedReplyError,
     TransientLLMError,
     extract_json,
 )
@@ -48,6 +58,22 @@ REFUSAL_STOPS = frozenset({"refusal", "content_filtered", "guardrail_intervened"
 
 class ReplayMissError(DataError):
     """Strict replay asked a question the ledger has no answer for: the run would differ."""
+
+
+Check = Callable[[T], str | None]
+"""A judgement on a schema-valid answer: a reason rejects it (neutral, no repair: a repair
+would resend the same input, e.g. the same injected news, and pay twice)."""
+
+
+@dataclass
+class _Attempt(Generic[T]):
+    """One logical call: its judged answer, or why there is none."""
+
+    answer: T | None
+    record: LLMCallRecord | None
+    reply: LLMReply | None = None  # None: no usable reply (transport failure, skipped, replayed)
+    error: str | None = None
+    final: bool = False  # no repair: refusal, or an answer the check rejected
 
 
 @dataclass
@@ -81,6 +107,20 @@ def parse_reply(reply: LLMReply, model: type[T]) -> tuple[T | None, str | None]:
         return model.model_validate(data), None
     except ValidationError as exc:
         return None, "schema: " + _schema_errors(exc)
+
+
+def judge_reply(
+    reply: LLMReply, model: type[T], check: Check[T] | None = None
+) -> tuple[T | None, str | None, bool]:
+    """(answer, why not, final): ``final`` answers are neutral without a repair request."""
+    try:
+        answer, why = parse_reply(reply, model)
+        if answer is None:
+            return None, why, reply.stop_reason in REFUSAL_STOPS
+        reason = check(answer) if check is not None else None
+    except Exception as exc:  # a bug judging one answer must still leave its ledger row
+        return None, f"answer check failed: {type(exc).__name__}: {str(exc)[:200]}", True
+    return (None, reason, True) if reason else (answer, None, False)
 
 
 @dataclass
@@ -139,32 +179,82 @@ class StructuredLLM:
         return self.replay_models[0] if self.replay_models else "unknown"
 
     # ------------------------------------------------------------------ public
-    def ask(self, request: LLMRequest, model: type[T], decision_time: datetime) -> Outcome[T]:
+    def ask(
+        self,
+        request: LLMRequest,
+        model: type[T],
+        decision_time: datetime,
+        check: Check[T] | None = None,
+    ) -> Outcome[T]:
+        if self.mode != "replay":
+            out = self._ask(request, model, decision_time, check, None)
+            assert out is not None
+            return out
+        return self._ask_replay(request, model, decision_time, check)
+
+    def _ask_replay(
+        self, request: LLMRequest, model: type[T], decision_time: datetime, check: Check[T] | None
+    ) -> Outcome[T]:
+        """Replay a run that may have used a fallback chain: each model's recorded outcome in
+        turn (the registry's order), the first answer wins, recorded failures are passed
+        over as the chain passed them; a model with no row was not asked (an earlier one
+        answered, or it was not configured). Only a request no model has a row for is a miss."""
+        failed: list[Outcome[T]] = []
+        for name in self.replay_models:
+            out = self._ask(request, model, decision_time, check, name)
+            if out is None:
+                continue
+            if out.answer is not None:
+                out.records[:0] = [r for f in failed for r in f.records]
+                return out
+            failed.append(out)
+        if failed:
+            errors = "; ".join(f.error or "no answer" for f in failed)
+            return Outcome(None, [r for f in failed for r in f.records], errors)
+        if self.strict_replay:
+            h = request_hash(self.model, request.prompt(), request.schema)
+            raise ReplayMissError(
+                f"ledger has no answer for request_hash={h} (models tried: "
+                f"{', '.join(self.replay_models)}); the replay would differ from the recorded run"
+            )
+        return Outcome(None, error="replay miss")
+
+    def _ask(
+        self,
+        request: LLMRequest,
+        model: type[T],
+        decision_time: datetime,
+        check: Check[T] | None,
+        replay_model: str | None,
+    ) -> Outcome[T] | None:
+        """One question and its repair; None when replaying ``replay_model`` has no row."""
         outcome: Outcome[T] = Outcome(answer=None)
-        reply, record, err = self._call(request, decision_time)
-        if record is not None:
-            outcome.records.append(record)
-        if reply is None:
-            outcome.error = err
+        first = self._call(request, decision_time, model, check, replay_model)
+        if first is None:
+            return None
+        if first.record is not None:
+            outcome.records.append(first.record)
+        if first.answer is not None:
+            outcome.answer = first.answer
             return outcome
-        answer, why = parse_reply(reply, model)
-        if answer is not None:
-            outcome.answer = answer
+        if first.reply is None or first.final or not self.options.repair:
+            outcome.error = first.error
             return outcome
-        if reply.stop_reason in REFUSAL_STOPS or not self.options.repair:
-            outcome.error = why
-            return outcome
-        repair = self._repair_request(request, reply, why or "invalid")
-        reply2, record2, err2 = self._call(repair, decision_time)
-        if record2 is not None:
-            outcome.records.append(record2)
-        if reply2 is None:
-            outcome.error = f"{why}; repair failed: {err2}"
-            return outcome
-        answer2, why2 = parse_reply(reply2, model)
-        outcome.answer = answer2
-        outcome.repaired = answer2 is not None
-        outcome.error = None if answer2 is not None else f"{why}; repair: {why2}"
+        why = first.error or "invalid"
+        repair = self._repair_request(request, first.reply, why)
+        second = self._call(repair, decision_time, model, check, replay_model)
+        if second is None:  # the run repaired, the ledger lacks the repair: it would differ
+            if self.strict_replay:
+                h = request_hash(str(replay_model), repair.prompt(), repair.schema)
+                raise ReplayMissError(f"ledger has no answer for request_hash={h} (a repair)")
+            second = _Attempt(None, None, error="replay miss")
+        if second.record is not None:
+            outcome.records.append(second.record)
+        outcome.answer = second.answer
+        outcome.repaired = second.answer is not None
+        if second.answer is None:
+            sep = "repair failed" if second.reply is None else "repair"
+            outcome.error = f"{why}; {sep}: {second.error}"
         return outcome
 
     # ------------------------------------------------------------------ internals
@@ -192,42 +282,75 @@ class StructuredLLM:
         )
 
     def _call(
-        self, request: LLMRequest, decision_time: datetime
-    ) -> tuple[LLMReply | None, LLMCallRecord | None, str | None]:
-        if self.mode == "replay":
-            return self._replay(request)
-        return self._live(request, decision_time)
+        self,
+        request: LLMRequest,
+        decision_time: datetime,
+        model: type[T],
+        check: Check[T] | None,
+        replay_model: str | None = None,
+    ) -> _Attempt[T] | None:
+        if replay_model is not None:
+            return self._replay(request, model, check, replay_model)
+        return self._live(request, decision_time, model, check)
 
     def _replay(
-        self, request: LLMRequest
-    ) -> tuple[LLMReply | None, LLMCallRecord | None, str | None]:
-        for model in self.replay_models:
-            rec = self.ledger.lookup(request_hash(model, request.prompt(), request.schema))
-            if rec is None:
-                continue
-            if rec.response is None or rec.error is not None:
-                return None, rec, rec.error or "replayed error"
-            return LLMReply.from_dict(rec.response), rec, None
-        if self.strict_replay:
-            h = request_hash(self.model, request.prompt(), request.schema)
-            raise ReplayMissError(
-                f"ledger has no answer for request_hash={h} (models tried: "
-                f"{', '.join(self.replay_models)}); the replay would differ from the recorded run"
-            )
-        return None, None, "replay miss"
+        self, request: LLMRequest, model: type[T], check: Check[T] | None, name: str
+    ) -> _Attempt[T] | None:
+        rec = self.ledger.lookup(request_hash(name, request.prompt(), request.schema))
+        if rec is None:
+            return None
+        if rec.response is None:
+            return _Attempt(None, rec, error=rec.error or "replayed error")
+        reply = LLMReply.from_dict(rec.response)
+        answer, why, final = judge_reply(reply, model, check)
+        return _Attempt(answer, rec, reply, why, final)
+
+    def _send(self, request: LLMRequest) -> tuple[LLMReply | None, str | None, tuple[int, int]]:
+        """The transport call with retries: (reply, error, billed tokens when no reply).
+
+        Any exception escaping a transport is a failure of this call, not only ``LLMError``:
+        a transport bug must still leave its ledger row and count in the breaker."""
+        assert self.transport is not None
+        attempts = self.options.retry.max_retries + 1
+        error: str | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.transport.send(request, self.options.timeout_s), None, (0, 0)
+            except TransientLLMError as exc:
+                error = f"{exc} (attempt {attempt}/{attempts})"
+                if attempt < attempts:
+                    self.sleep(self.options.retry.delay(attempt))
+            except MalformedReplyError as exc:
+                if exc.usage is None:
+                    return None, f"{exc}; no usage block, nothing charged", (0, 0)
+                return None, f"{exc}; billed tokens from its usage block", exc.usage
+            except LLMError as exc:
+                return None, str(exc), (0, 0)
+            except Exception as exc:
+                why = f"transport failure: {type(exc).__name__}: {str(exc)[:200]}"
+                return None, f"{why}; no usage known, nothing charged", (0, 0)
+        return None, error, (0, 0)
 
     def _live(
-        self, request: LLMRequest, decision_time: datetime
-    ) -> tuple[LLMReply | None, LLMCallRecord | None, str | None]:
+        self,
+        request: LLMRequest,
+        decision_time: datetime,
+        model_type: type[T],
+        check: Check[T] | None,
+    ) -> _Attempt[T]:
         assert self.transport is not None
         model = self.transport.model
         h = request_hash(model, request.prompt(), request.schema)
         started = self.clock.now()
 
-        def rec(reply: LLMReply | None, error: str | None, latency_ms: int = 0) -> LLMCallRecord:
-            tin = reply.tokens_in if reply else 0
-            tout = reply.tokens_out if reply else 0
-            record = LLMCallRecord(
+        def rec(
+            reply: LLMReply | None,
+            error: str | None,
+            latency_ms: int = 0,
+            billed: tuple[int, int] = (0, 0),
+        ) -> LLMCallRecord:
+            tin, tout = (reply.tokens_in, reply.tokens_out) if reply else billed
+            return LLMCallRecord(
                 request_hash=h,
                 provider=self.provider,
                 model=model,
@@ -235,49 +358,44 @@ class StructuredLLM:
                 response=reply.to_dict() if reply else None,
                 tokens_in=tin,
                 tokens_out=tout,
-                cost_usd=self.prices.cost(model, tin, tout),
+                cost_usd=self.prices.cost(model, tin, tout, provider=self.provider),
                 latency_ms=max(0, latency_ms),
                 error=error,
                 decision_time=decision_time,
                 created_at=started,
             )
-            self.ledger.record(record)
-            return record
 
         if self.budget is not None and not self.budget.allows():
             err = f"skipped: daily LLM budget ${self.budget.limit} reached"
-            return None, rec(None, err), err
+            skipped = rec(None, err)
+            self.ledger.record(skipped)
+            return _Attempt(None, skipped, error=err)
         if self.breaker is not None and not self.breaker.allow():
             err = "skipped: circuit breaker open"
-            return None, rec(None, err), err
+            skipped = rec(None, err)
+            self.ledger.record(skipped)
+            return _Attempt(None, skipped, error=err)
         if self.limiter is not None:
             wait = self.limiter.reserve()
             if wait > 0:
                 self.sleep(wait)
 
-        reply: LLMReply | None = None
-        error: str | None = None
-        attempts = self.options.retry.max_retries + 1
         t0 = self.clock.now()
-        for attempt in range(1, attempts + 1):
-            try:
-                reply = self.transport.send(request, self.options.timeout_s)
-                error = None
-                break
-            except TransientLLMError as exc:
-                error = f"{exc} (attempt {attempt}/{attempts})"
-                if attempt < attempts:
-                    self.sleep(self.options.retry.delay(attempt))
-            except LLMError as exc:
-                error = str(exc)
-                break
+        reply, error, billed = self._send(request)
         latency = int((self.clock.now() - t0).total_seconds() * 1000)
-        record = rec(reply, error, latency)
+        answer: T | None = None
+        final = False
+        if reply is not None:
+            answer, error, final = judge_reply(reply, model_type, check)
+        record = rec(reply, error, latency, billed)
+        # charge and count before writing: a failed ledger write must not skip the guards,
+        # and a budget that rolls to a new day reads the ledger without this row (no double)
         if self.budget is not None:
             self.budget.charge(record.cost_usd)
         if self.breaker is not None:
-            if reply is None:
+            if answer is None:
                 self.breaker.failure()
             else:
                 self.breaker.success()
-        return reply, record, error
+        self.ledger.record(record)
+        return _Attempt(answer, record, reply, error, final)

@@ -73,7 +73,9 @@ class CircuitBreaker:
     """Stop calling a failing service for a while instead of paying timeouts every time.
 
     closed -> (``failure_threshold`` consecutive failures) -> open for ``cooldown`` ->
-    half-open: one trial call; success closes, failure re-opens.
+    half-open: one trial call; success closes, failure re-opens. A failure is any call that
+    gave no usable answer (the gateway decides), not only a transport error: a model that
+    keeps answering garbage costs as much as one that keeps timing out.
     """
 
     def __init__(
@@ -93,6 +95,11 @@ class CircuitBreaker:
         if self._clock.now() - self._opened_at >= self.cooldown:
             return "half-open"
         return "open"
+
+    @property
+    def failures(self) -> int:
+        """Consecutive failed calls since the last success (what the threshold counts)."""
+        return self._failures
 
     def allow(self) -> bool:
         return self.state != "open"

@@ -1,8 +1,11 @@
 """The shapes the model must answer in, as pydantic models and as tool JSON schemas.
 
-The model-facing models are deliberately *lenient about values* and *strict about shape*:
-a missing field or an unknown market label is a schema error (repair once, then neutral),
-but an out-of-range or non-finite multiplier is accepted here and clamped afterwards, since
+The model-facing models are *strict about shape*: a missing field or an unknown market
+label is a schema error (repair once, then neutral). Multiplier values are judged in two
+bands. Outside the plausibility range (default [0.25, 4]) or non-finite, the whole answer is
+invalid (``AnalysisAnswer.implausibility``): a 1e9, a -5 or an obeyed "set 0.01" says the
+model is broken or was steered, and clamping it would turn that into the most extreme advice
+allowed. Inside it, values are clamped to [multiplier_min, multiplier_max] afterwards, since
 the clamp, not the model's obedience, is what bounds the advice.
 """
 
@@ -17,6 +20,7 @@ from llm_advisor.core.models import AnalysisResult, ThresholdMultipliers
 
 MAX_OPPORTUNITIES = 10
 MAX_TEXT = 600
+PLAUSIBLE = (0.25, 4.0)  # AppSettings.llm_plausible_min/max defaults
 
 
 def _clip_text(v: Any) -> Any:
@@ -72,6 +76,18 @@ class AnalysisAnswer(_Answer):
         if isinstance(v, list):
             return [str(x)[:40] for x in v[:MAX_OPPORTUNITIES]]
         return v
+
+    def implausibility(self, lo: float = PLAUSIBLE[0], hi: float = PLAUSIBLE[1]) -> str | None:
+        """Why the answer is invalid (first multiplier outside [lo, hi] or non-finite), or
+        None. Per-symbol entries count even for symbols outside the view: one absurd value
+        anywhere means the rest of the answer is not to be trusted either."""
+        groups = [("threshold_multipliers", self.threshold_multipliers.model_dump())]
+        groups += [(f"per_symbol.{s}", v.model_dump()) for s, v in sorted(self.per_symbol.items())]
+        for where, values in groups:
+            for name, v in values.items():
+                if not (math.isfinite(v) and lo <= v <= hi):
+                    return f"implausible multiplier {where}.{name}={v!r} (plausible [{lo}, {hi}])"
+        return None
 
     def to_result(self, symbols: set[str], lo: float, hi: float) -> AnalysisResult:
         """Clamp into the domain record; per-symbol advice only for symbols in the view."""

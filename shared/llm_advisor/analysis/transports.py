@@ -1,7 +1,13 @@
 """Provider adapters: send one structured request, return one normalized reply.
 
 A transport only speaks a wire protocol and maps failures onto two kinds: transient (429,
-5xx, timeout, connection; worth a retry) and permanent (everything else). Retries, budget,
+5xx, timeout, connection; worth a retry) and permanent (everything else). A 200 reply that is
+not a usable answer (not JSON, no ``content``, empty ``content``, no tool call and no text,
+wrong types) is a permanent ``MalformedReplyError`` naming what was wrong and carrying the
+billed tokens when the reply had a usage block: the provider charges for them anyway. The
+reply bodies are parsed here from the raw JSON, never through the SDK's response models,
+which are built without validation and would hand back ``None`` or a string where a list
+belongs (the source of a ``TypeError`` that once escaped the guards). Retries, budget,
 breaker, ledger and schema validation live in ``gateway.py`` so every provider gets exactly
 the same robustness. SDK-level retries are switched off (``max_retries=0``) because
 retrying twice in two layers multiplies latency and cost invisibly.
@@ -19,6 +25,20 @@ from llm_advisor.core.errors import LLMError
 
 class TransientLLMError(LLMError):
     """Throttling, 5xx, timeout or connection failure: retry with backoff."""
+
+
+class MalformedReplyError(LLMError):
+    """A 200 reply that is no usable answer: permanent (the same request would get the same).
+
+    ``usage`` is ``(tokens_in, tokens_out)`` from the reply's usage block, or None when the
+    reply had none (or an unreadable one); the gateway charges the budget for it and says in
+    the ledger row which it was.
+    """
+
+    def __init__(self, reason: str, usage: tuple[int, int] | None = None) -> None:
+        super().__init__(f"malformed reply: {reason}")
+        self.reason = reason
+        self.usage = usage
 
 
 @dataclass(frozen=True)
@@ -117,7 +137,7 @@ class AnthropicMessagesTransport:
         import anthropic
 
         try:
-            msg = self._get().messages.create(
+            raw = self._get().messages.with_raw_response.create(
                 model=self.model,
                 max_tokens=request.max_tokens,
                 system=request.system,
@@ -142,23 +162,7 @@ class AnthropicMessagesTransport:
             raise LLMError(text) from exc
         except (anthropic.AnthropicError, ValueError) as exc:
             raise LLMError(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
-        tool_input: dict[str, Any] | None = None
-        texts: list[str] = []
-        for block in msg.content:
-            btype = getattr(block, "type", "")
-            if btype == "tool_use" and tool_input is None:
-                inp = getattr(block, "input", None)
-                tool_input = dict(inp) if isinstance(inp, dict) else None
-            elif btype == "text":
-                texts.append(str(getattr(block, "text", "")))
-        usage = msg.usage
-        return LLMReply(
-            tool_input=tool_input,
-            text="".join(texts),
-            stop_reason=str(msg.stop_reason or ""),
-            tokens_in=int(getattr(usage, "input_tokens", 0) or 0),
-            tokens_out=int(getattr(usage, "output_tokens", 0) or 0),
-        )
+        return parse_messages_body(raw.http_response.content)
 
 
 def anthropic_bedrock_factory(region: str, base_url: str | None = None) -> Callable[[], Any]:
@@ -175,16 +179,15 @@ def anthropic_bedrock_factory(region: str, base_url: str | None = None) -> Calla
     return make
 
 
-def anthropic_api_factory(base_url: str | None = None) -> Callable[[], Any]:
-    """The Anthropic API; the key comes from ``ANTHROPIC_API_KEY``."""
+def anthropic_api_factory(base_url: str | None = None, key: str | None = None) -> Callable[[], Any]:
+    """The Anthropic API; the key is ``key`` (from the settings' environment), else the SDK's
+    ``ANTHROPIC_API_KEY``."""
 
     def make() -> Any:
         from anthropic import Anthropic
 
-        kwargs: dict[str, Any] = {"max_retries": 0}
-        if base_url:
-            kwargs["base_url"] = base_url
-        return Anthropic(**kwargs)
+        given: dict[str, Any] = {k: v for k, v in (("base_url", base_url), ("api_key", key)) if v}
+        return Anthropic(max_retries=0, **given)
 
     return make
 
@@ -256,23 +259,131 @@ class BedrockConverseTransport:
             raise LLMError(text) from exc
         except (BotoCoreError, ValueError) as exc:
             raise LLMError(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
-        tool_input: dict[str, Any] | None = None
-        texts: list[str] = []
-        for block in out.get("output", {}).get("message", {}).get("content", []):
-            if "toolUse" in block and tool_input is None:
-                inp = block["toolUse"].get("input")
-                tool_input = dict(inp) if isinstance(inp, dict) else None
-            elif "text" in block:
-                texts.append(str(block["text"]))
-        usage = out.get("usage", {})
-        stop = str(out.get("stopReason", ""))
-        return LLMReply(
-            tool_input=tool_input,
-            text="".join(texts),
-            stop_reason="refusal" if stop in ("content_filtered", "guardrail_intervened") else stop,
-            tokens_in=int(usage.get("inputTokens", 0) or 0),
-            tokens_out=int(usage.get("outputTokens", 0) or 0),
-        )
+        except (AttributeError, TypeError, KeyError) as exc:  # botocore decoding a bad shape
+            why = f"botocore could not decode it ({type(exc).__name__}: {str(exc)[:120]})"
+            raise MalformedReplyError(why) from exc
+        return parse_converse_output(out)
+
+
+# ---------------------------------------------------------------- reply bodies
+
+
+def _jtype(v: Any) -> str:
+    """The JSON name of a value's type, for the one-line reason in the ledger."""
+    kinds = ((bool, "boolean"), (int | float, "number"), (str, "string"), (list, "array"))
+    if v is None:
+        return "null"
+    return next((n for t, n in kinds if isinstance(v, t)), "object" if isinstance(v, dict) else "?")
+
+
+def _usage(block: Any, names: tuple[str, str]) -> tuple[int, int] | None:
+    """Billed (tokens_in, tokens_out) from a usage block; None if absent or unreadable."""
+    if not isinstance(block, dict) or not any(n in block for n in names):
+        return None
+    counts = [block.get(n, 0) for n in names]
+    if any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in counts):
+        return None
+    return counts[0], counts[1]
+
+
+@dataclass
+class _Blocks:
+    """What a reply's content blocks said, collected by the two body parsers."""
+
+    usage: tuple[int, int] | None
+    where: str
+    tool_input: dict[str, Any] | None = None
+    texts: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    def bad(self, reason: str) -> MalformedReplyError:
+        return MalformedReplyError(reason, self.usage)
+
+    def check_list(self, content: Any, present: bool, stop: str) -> list[Any]:
+        if not present:
+            raise self.bad(f"`{self.where}` is missing")
+        if not isinstance(content, list):
+            raise self.bad(f"`{self.where}` is a JSON {_jtype(content)}, not an array")
+        if not content and stop != "refusal":  # a refusal may come without any block
+            raise self.bad(f"`{self.where}` is empty")
+        return content
+
+    def tool(self, inp: Any, at: str) -> None:
+        if self.tool_input is not None:
+            return
+        if not isinstance(inp, dict):
+            raise self.bad(f"`{at}` is a JSON {_jtype(inp)}, not an object")
+        self.tool_input = inp
+
+    def text(self, t: Any, at: str) -> None:
+        if not isinstance(t, str):
+            raise self.bad(f"`{at}` is a JSON {_jtype(t)}, not a string")
+        self.texts.append(t)
+
+    def reply(self, stop: str) -> LLMReply:
+        if self.tool_input is None and not self.texts and stop != "refusal":
+            kinds = ", ".join(self.kinds) or "none"
+            raise self.bad(f"no tool call and no text in `{self.where}` (block types: {kinds})")
+        tin, tout = self.usage or (0, 0)
+        return LLMReply(self.tool_input, "".join(self.texts), stop, tin, tout)
+
+
+def _stop(v: Any, blocks: _Blocks) -> str:
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise blocks.bad(f"stop reason is a JSON {_jtype(v)}, not a string")
+    return v
+
+
+def parse_messages_body(body: bytes | str) -> LLMReply:
+    """Normalize a Messages API reply body (the Anthropic API and Bedrock InvokeModel)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        raise MalformedReplyError(f"body is not JSON ({text[:60]!r})") from None
+    if not isinstance(data, dict):
+        raise MalformedReplyError(f"body is a JSON {_jtype(data)}, not an object")
+    blocks = _Blocks(_usage(data.get("usage"), ("input_tokens", "output_tokens")), "content")
+    stop = _stop(data.get("stop_reason"), blocks)
+    content = blocks.check_list(data.get("content"), "content" in data, stop)
+    for i, block in enumerate(content):
+        at = f"content[{i}]"
+        if not isinstance(block, dict):
+            raise blocks.bad(f"`{at}` is a JSON {_jtype(block)}, not an object")
+        kind = block.get("type")
+        blocks.kinds.append(str(kind))
+        if kind == "tool_use":
+            blocks.tool(block.get("input"), f"{at}.input")
+        elif kind == "text":
+            blocks.text(block.get("text"), f"{at}.text")
+    return blocks.reply(stop)
+
+
+def parse_converse_output(out: Any) -> LLMReply:
+    """Normalize a Bedrock Converse result (already decoded by botocore)."""
+    if not isinstance(out, dict):
+        raise MalformedReplyError(f"result is a {_jtype(out)}, not an object")
+    where = "output.message.content"
+    blocks = _Blocks(_usage(out.get("usage"), ("inputTokens", "outputTokens")), where)
+    stop = _stop(out.get("stopReason"), blocks)
+    stop = "refusal" if stop in ("content_filtered", "guardrail_intervened") else stop
+    output = out.get("output")
+    message = output.get("message") if isinstance(output, dict) else None
+    message = message if isinstance(message, dict) else {}
+    content = blocks.check_list(message.get("content"), "content" in message, stop)
+    for i, block in enumerate(content):
+        at = f"{where}[{i}]"
+        if not isinstance(block, dict):
+            raise blocks.bad(f"`{at}` is a JSON {_jtype(block)}, not an object")
+        blocks.kinds.extend(sorted(block))
+        if "toolUse" in block:
+            use = block["toolUse"]
+            blocks.tool(use.get("input") if isinstance(use, dict) else use, f"{at}.toolUse.input")
+        elif "text" in block:
+            blocks.text(block["text"], f"{at}.text")
+    return blocks.reply(stop)
 
 
 def extract_json(text: str) -> dict[str, Any] | None:

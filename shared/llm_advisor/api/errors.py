@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from llm_advisor.api.schemas import ErrorBody, FieldProblem
+from llm_advisor.core.errors import DatabaseUnavailableError
 
 log = logging.getLogger("llm_advisor.api")
 
@@ -125,6 +126,19 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
             )
         )
 
+    def _database_down(_exc: DatabaseUnavailableError) -> Response[Any]:
+        # Nothing of the URL, host or driver message: the log has them (and the client
+        # only needs to know that retrying later is the remedy).
+        log.warning("database unavailable in %s", app.current_event.path)
+        return _respond(
+            ErrorBody(
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+                error="database_unavailable",
+                message="the database is not answering; retry in a minute",
+                request_id=request_id(app),
+            )
+        )
+
     def _internal(exc: Exception) -> Response[Any]:
         rid = request_id(app)
         log.exception("unhandled error in %s (request_id=%s)", app.current_event.path, rid)
@@ -142,6 +156,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         (ApiError, _api_error),
         (NotFoundError, _not_found),
         (ServiceError, _service_error),
+        (DatabaseUnavailableError, _database_down),
         (Exception, _internal),
     ):
         app.exception_handler(exc_class)(handler)

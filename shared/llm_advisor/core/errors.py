@@ -24,6 +24,11 @@ class DataError(UserError):
     """An input file or record is malformed; the message names the file, line and reason."""
 
 
+class DatabaseUnavailableError(UserError):
+    """The database did not answer in time (down, unreachable, refused). A user error at the
+    command line (a wrong URL usually is) and a 503 in the API (the client may retry)."""
+
+
 class RetryableError(AdvisorError):
     """A transient outside failure (throttling, 5xx, timeout): retry with backoff."""
 

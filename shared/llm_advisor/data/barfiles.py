@@ -26,6 +26,7 @@ Extra columns (e.g. ``vwap``) are ignored; empty lines at the very end of a CSV 
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from llm_advisor.core.errors import DataError
+from llm_advisor.data.bar_checks import finite_rules, value_rules
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 VALUE_COLUMNS = (*PRICE_COLUMNS, "volume")
@@ -81,7 +83,7 @@ def _read_raw(path: Path, key: str) -> pd.DataFrame:
             df = pd.read_parquet(path)
             if key not in df.columns and df.index.name == key:
                 df = df.reset_index()
-            return df
+            return _require_rows(df, path)
         # skip_blank_lines=False keeps file line == data row + 2; blank lines become NaN rows
         # and are refused (except trailing ones, trimmed below).
         df = pd.read_csv(
@@ -93,12 +95,22 @@ def _read_raw(path: Path, key: str) -> pd.DataFrame:
     except ImportError as exc:
         raise DataError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: line 1: empty file (expected a header)") from None
+        # 0 bytes, or a gzip stream of nothing: same message whichever way it was written.
+        raise DataError(f"{path}: line 1: empty file, no bars (expected a header)") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: cannot parse CSV: {exc}") from None
-    except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, ValueError, UnicodeDecodeError, zlib.error) as exc:
         raise DataError(f"{path}: cannot read file: {exc}") from None
-    return _trim_trailing_blank(df)
+    return _require_rows(_trim_trailing_blank(df), path)
+
+
+def _require_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Refuse a file with a header and no data rows: an empty frame passed on crashes the
+    feature code far from the cause (``IndexError``) or replays to a silent "0 trades"."""
+    if len(df) == 0:
+        what = "0 rows" if _is_parquet(path) else "only a header line"
+        raise DataError(f"{path}: no bars ({what})")
+    return df
 
 
 def _trim_trailing_blank(df: pd.DataFrame) -> pd.DataFrame:
@@ -231,16 +243,8 @@ def _parse_dates(raw: pd.Series, where: _Where) -> pd.DatetimeIndex:
     return parsed
 
 
-def _fixed(reason: str) -> Callable[[int], str]:
-    return lambda _i: reason
-
-
 def _said(col: str, raw: pd.Series, reason: str) -> Callable[[int], str]:
     return lambda i: f"{col} {raw.iloc[i]!r} {reason}"
-
-
-def _valued(col: str, arr: npt.NDArray[np.float64], reason: str) -> Callable[[int], str]:
-    return lambda i: f"{col} {_fmt(float(arr[i]))} {reason}"
 
 
 def _numeric(df: pd.DataFrame, where: _Where) -> dict[str, npt.NDArray[np.float64]]:
@@ -256,40 +260,17 @@ def _numeric(df: pd.DataFrame, where: _Where) -> dict[str, npt.NDArray[np.float6
             not_number = np.isnan(values) & raw.notna().to_numpy()
             checks.append((not_number, _said(col, raw, "is not a number")))
         out[col] = values
-        checks.append((np.isnan(values), _fixed(f"{col} is empty or NaN")))
-        checks.append((np.isinf(values), _fixed(f"{col} is infinite")))
+        checks += [(r.mask, r.message) for r in finite_rules(col, values)]
     _refuse_first(where, checks)
     return out
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}" if abs(x) >= 1e6 else repr(float(x))
 
 
 def _validate_values(
     v: dict[str, npt.NDArray[np.float64]], where: _Where, tolerance: float
 ) -> None:
-    o, h, lo, c, vol = (v[k] for k in VALUE_COLUMNS)
-    # Relative slack for open/close against [low, high] only; high < low is always refused.
-    hi = h * (1.0 + tolerance)
-    lw = lo * (1.0 - tolerance)
-    checks: list[tuple[BoolArray, Callable[[int], str]]] = []
-    for col in PRICE_COLUMNS:
-        arr = v[col]
-        checks.append((arr <= 0, _valued(col, arr, "is zero or negative")))
-    checks += [
-        (vol < 0, lambda i: f"volume {_fmt(vol[i])} is negative"),
-        (h < lo, lambda i: f"high {_fmt(h[i])} < low {_fmt(lo[i])}"),
-        (
-            (o < lw) | (o > hi),
-            lambda i: f"open {_fmt(o[i])} outside [low {_fmt(lo[i])}, high {_fmt(h[i])}]",
-        ),
-        (
-            (c < lw) | (c > hi),
-            lambda i: f"close {_fmt(c[i])} outside [low {_fmt(lo[i])}, high {_fmt(h[i])}]",
-        ),
-    ]
-    _refuse_first(where, checks)
+    """The per-bar rules live in ``bar_checks`` (the live tick applies the same ones)."""
+    rules = value_rules(v["open"], v["high"], v["low"], v["close"], v["volume"], tolerance)
+    _refuse_first(where, [(r.mask, r.message) for r in rules])
 
 
 def _refuse_duplicates(index: pd.DatetimeIndex, key: str, where: _Where) -> None:
@@ -370,7 +351,7 @@ def sniff_kind(path: Path) -> Kind:
         try:
             with opener(path, "rt", encoding="utf-8") as fh:
                 names = fh.readline().strip().split(",")
-        except (OSError, EOFError, UnicodeDecodeError) as exc:
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
             raise DataError(f"{path}: cannot read file: {exc}") from None
     return "daily" if "date" in names and "timestamp" not in names else "intraday"
 

@@ -8,7 +8,7 @@ URL, kept in a module global so a warm Lambda container reuses its connection.
 
 from __future__ import annotations
 
-import os
+import math
 import sqlite3
 import sys
 import threading
@@ -17,10 +17,35 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Protocol
 
-from llm_advisor.core.errors import UserError
+from llm_advisor.core.config import load_environment
+from llm_advisor.core.errors import ConfigError, DatabaseUnavailableError
 from llm_advisor.storage.urls import DatabaseUrl, Engine, mask_url
 
-_CONNECT_TIMEOUT = float(os.environ.get("LLM_ADVISOR_PG_CONNECT_TIMEOUT", "10"))
+
+def _positive_setting(name: str, default: float) -> float:
+    """A numeric tuning variable (read through ``load_environment``), or a one-line error."""
+    raw = load_environment().get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name}={raw!r}: expected a positive number")
+    return value
+
+
+_CONNECT_TIMEOUT = _positive_setting("ADVISOR_PG_CONNECT_TIMEOUT", 10.0)
+"""Longest wait for a PostgreSQL connection, in seconds: both the pool's wait for a free or
+new connection and libpq's ``connect_timeout`` (whole seconds, at least 2). The API sets it
+well under its Lambda timeout (template.yaml), so a down database answers 503 in time
+instead of the client seeing a Lambda timeout."""
+
+
+def libpq_connect_timeout(wait: float) -> int:
+    """libpq takes whole seconds and treats anything below 2 as 2."""
+    return max(2, math.ceil(wait))
 
 
 def _masked(url: str) -> str:
@@ -154,8 +179,13 @@ def _pool(conninfo: str) -> Any:
             pool = ConnectionPool(
                 conninfo,
                 min_size=1,
-                max_size=int(os.environ.get("LLM_ADVISOR_PG_POOL_MAX", "4")),
-                kwargs={"options": "-c timezone=UTC", "connect_timeout": 10, "autocommit": True},
+                max_size=int(_positive_setting("ADVISOR_PG_POOL_MAX", 4)),
+                kwargs={
+                    "options": "-c timezone=UTC",
+                    "connect_timeout": libpq_connect_timeout(_CONNECT_TIMEOUT),
+                    "autocommit": True,
+                },
+                timeout=_CONNECT_TIMEOUT,
                 open=True,
                 name="llm_advisor",
             )
@@ -197,11 +227,18 @@ class PostgresDatabase:
             ctx = _pool(self.conninfo).connection(timeout=_CONNECT_TIMEOUT)
             conn = ctx.__enter__()
         except (OperationalError, PoolTimeout) as exc:
-            raise UserError(
+            raise DatabaseUnavailableError(
                 f"database url={_masked(self.target.url)!r}: cannot connect ({exc})"
             ) from None
         try:
             yield conn
+        except OperationalError as exc:
+            # The server went away under an open connection (restart, failover, network):
+            # the same "not answering" as a failed connect, not a bug in the query.
+            ctx.__exit__(*sys.exc_info())
+            raise DatabaseUnavailableError(
+                f"database url={_masked(self.target.url)!r}: connection lost ({exc})"
+            ) from None
         except BaseException:
             ctx.__exit__(*sys.exc_info())
             raise

@@ -1,10 +1,17 @@
-"""News from a CSV file (``published_utc,symbols,headline,source,url``, optionally gzip)."""
+"""News from a CSV file (``published_utc,symbols,headline,source,url``, optionally gzip).
+
+A file is read whole or refused with one line naming it, like the bar files: an empty file
+or one with only a header is refused too, since a ``--news-file`` given on purpose that
+holds no headlines is a mistake (wrong file, failed export), and accepting it would run the
+analyst on "no news" without a word.
+"""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,8 +33,12 @@ def read_news_csv(path: Path) -> list[NewsItem]:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"news file {path}: bad gzip data ({exc})") from None
+    if not raw.strip():
+        raise DataError(
+            f"news file {path}: empty file, no headlines (expected a header {','.join(COLUMNS)})"
+        )
     reader = csv.DictReader(io.StringIO(raw.decode("utf-8", errors="replace")))
     missing = [c for c in COLUMNS[:3] if c not in (reader.fieldnames or [])]
     if missing:
@@ -48,6 +59,8 @@ def read_news_csv(path: Path) -> list[NewsItem]:
             first = exc.errors()[0] if isinstance(exc, ValidationError) else {"msg": str(exc)}
             where = ".".join(str(p) for p in first.get("loc", ())) or "row"
             raise DataError(f"news file {path}, line {line}: {where}: {first['msg']}") from None
+    if not items:
+        raise DataError(f"news file {path}: no headlines (only a header line)")
     return items
 
 
