@@ -7,6 +7,7 @@ closing equity), so numbers asserted through the API are derived, not pasted.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from llm_advisor.core.ports import (
     EquityPoint,
     PnlReport,
     PositionRow,
+    RunRow,
     SignalRow,
     TradePage,
     TradeRow,
@@ -38,6 +40,8 @@ class FakePortfolio:
     positions: list[PositionRow] = field(default_factory=list)
     analyses: list[AnalysisRow] = field(default_factory=list)
     signal_rows: list[SignalRow] = field(default_factory=list)
+    run_rows: list[RunRow] = field(default_factory=list)
+    scope: str | None = None  # the run of the last ``scoped`` call (the fake keeps one book)
     healthy: bool = True
     fail_with: Exception | None = None
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
@@ -136,6 +140,24 @@ class FakePortfolio:
     def ping(self) -> bool:
         self._hit("ping")
         return self.healthy
+
+    def scoped(self, run_id: str | None) -> FakePortfolio:
+        self._hit("scoped", run_id)
+        self.scope = run_id
+        return self
+
+    def runs(self) -> list[RunRow]:
+        self._hit("runs")
+        return sorted(self.run_rows, key=lambda r: r.created_at, reverse=True)
+
+    def find_run(self, run_id: str) -> RunRow | None:
+        self._hit("find_run", run_id)
+        return next((r for r in self.run_rows if r.run_id == run_id), None)
+
+    def latest_run(self, kinds: Sequence[str]) -> RunRow | None:
+        self._hit("latest_run", tuple(kinds))
+        rows = [r for r in self.run_rows if r.kind in kinds]
+        return max(rows, key=lambda r: (r.created_at, r.run_id)) if rows else None
 
 
 def trade(

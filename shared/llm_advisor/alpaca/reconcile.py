@@ -105,6 +105,38 @@ Action = AdoptPosition | UpdatePosition | MarkClosed | CancelOrder | ClosePositi
 
 
 @dataclass(frozen=True)
+class HeldPosition:
+    """A position the broker holds, as the position book records it every monitor run."""
+
+    symbol: str
+    side: Literal["long", "short"]
+    qty: int  # > 0
+    entry_price: Decimal
+    opened_at: datetime  # the entry's fill time (first sight for a position we did not open)
+    current_price: Decimal | None
+    unrealized_pnl: Decimal | None
+    stop_price: Decimal | None
+    stop_status: str | None
+    target_price: Decimal | None
+    target_status: str | None
+    client_order_id: str | None  # the bracket entry (plan); None: no order of ours
+    setup: str | None
+
+
+@dataclass(frozen=True)
+class ClosedPosition:
+    """A recorded open position the broker no longer holds, and how it ended."""
+
+    symbol: str
+    closed_at: datetime
+    exit_price: Decimal | None
+    realized_pnl: Decimal | None
+    exit_reason: str  # stop | target | eod | kill_switch | manual | unknown
+    qty: int | None = None  # the round trip's, when the broker's orders show it
+    entry_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class Reconciliation:
     positions: list[BrokerPosition]
     realized_pnl: Decimal

@@ -42,6 +42,8 @@ class ApiContext:
     queries: Callable[[], PortfolioQueries]
     clock: Clock
     version: str = __version__
+    # The deployed account's run id (records of the live Lambdas); the default view.
+    account_run: str = "live"
 
 
 def new_router() -> APIGatewayRouter:

@@ -8,15 +8,20 @@ after an end) and defaults that need the injected clock live in ``resolve_range`
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AwareDatetime
 
-from llm_advisor.api.errors import bad_request
+from llm_advisor.api.errors import ApiError, bad_request
 from llm_advisor.core.calendar import NY
 from llm_advisor.core.clock import Clock
 from llm_advisor.core.models import SYMBOL_RE
+from llm_advisor.core.ports import PortfolioQueries
+
+if TYPE_CHECKING:
+    from llm_advisor.api.context import ApiContext
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
@@ -25,6 +30,22 @@ MAX_RANGE_DAYS = 3660  # ten years: bounds the work one request can ask of the d
 EARLIEST = date(1990, 1, 1)
 LATEST = date(2199, 12, 31)
 
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$"
+# The kinds the default view may fall back to: a simulated day, never a replay or a sweep.
+FALLBACK_KINDS = ("local",)
+ACCOUNT_KINDS = ("live", "paper")
+
+RunQuery = Annotated[
+    str | None,
+    Query(
+        pattern=RUN_ID_PATTERN,
+        description=(
+            "Run id from GET /api/runs. Default: the account's run (`live`) when it exists, "
+            "else the most recent local (simulated) day; never a replay"
+        ),
+        examples=["live"],
+    ),
+]
 SymbolQuery = Annotated[
     str | None,
     Query(
@@ -103,3 +124,31 @@ def resolve_range(
             f"{MAX_RANGE_DAYS} days",
         )
     return start, end
+
+
+def default_run(ctx: ApiContext, queries: PortfolioQueries) -> str:
+    """The run shown without ``run=``: the account's configured run when it exists as a
+    live/paper run, else the most recently created local day, else the account's run id
+    (empty until the account trades). Replays and sweeps are never the default."""
+    account = queries.find_run(ctx.account_run)
+    if account is not None and account.kind in ACCOUNT_KINDS:
+        return account.run_id
+    local = queries.latest_run(FALLBACK_KINDS)
+    return local.run_id if local is not None else ctx.account_run
+
+
+def run_queries(ctx: ApiContext, run: str | None) -> tuple[PortfolioQueries, str]:
+    """The query layer restricted to one run, and that run's id; an unknown run is a 404."""
+    queries = ctx.queries()
+    if run is None:
+        run_id = default_run(ctx, queries)
+    elif run == ctx.account_run or queries.find_run(run) is not None:
+        run_id = run
+    else:
+        raise ApiError(
+            HTTPStatus.NOT_FOUND,
+            "run_not_found",
+            f"run={run[:200]!r}: no such run; GET /api/runs lists the stored runs",
+            "run",
+        )
+    return queries.scoped(run_id), run_id

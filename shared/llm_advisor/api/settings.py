@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from llm_advisor.core.config import load_environment
 from llm_advisor.core.errors import ConfigError
 
 DEFAULT_DB_URL = "sqlite:///data/llm_advisor.sqlite3"
@@ -39,10 +39,13 @@ class ApiSettings:
     db_secret_id: str = ""
     db_host: str = ""
     db_name: str = ""
+    # Checked by the app itself (``make api``); deployed, API Gateway checks the key.
+    api_key: str = ""
+    account_run: str = "live"  # the live Lambdas' run (ADVISOR_RUN_ID), the default view
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
-        env = os.environ if env is None else env
+        env = load_environment(env)  # the one reader: .env counts outside AWS
         origins = env.get("ADVISOR_CORS_ORIGINS")
         url = env.get("ADVISOR_DB_URL") or ""
         return cls(
@@ -52,4 +55,6 @@ class ApiSettings:
             db_secret_id=env.get("ADVISOR_DB_SECRET_ID", ""),
             db_host=env.get("ADVISOR_DB_HOST", ""),
             db_name=env.get("ADVISOR_DB_NAME", ""),
+            api_key=env.get("ADVISOR_API_KEY", ""),
+            account_run=env.get("ADVISOR_RUN_ID") or "live",
         )

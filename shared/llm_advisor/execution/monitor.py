@@ -5,6 +5,16 @@ into the database, turns each closed bracket into a trade with its realized P/L,
 equity point, and enforces the two account-level exits that must not depend on the engine:
 the end-of-day flatten and the daily-loss kill switch (cancel everything, close everything,
 raise the flag the executor checks before placing anything new).
+
+It is also the one reconciliation routine (``reconcile_broker``): the Lambda monitor, the
+local day and ``live --paper`` all run it. It compares the position book (table
+``position_history``) with the broker's positions and orders through the pure
+:func:`llm_advisor.alpaca.reconcile.reconcile`, writes the book (every open position with
+its legs and unrealized P/L; a row closed when the broker is flat), cancels exit orders that
+protect nothing, flattens a position without a working exit, and reports every discrepancy.
+What our own orders explain since the last run (our entry filled, our bracket leg or
+liquidation closed it) is the book moving, not a discrepancy; a strict run (the paper loop's
+start-up check) reports those too.
 """
 
 from __future__ import annotations
@@ -12,20 +22,39 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from llm_advisor.alpaca.reconcile import (
+    CancelOrder,
+    ClosedPosition,
+    ClosePosition,
+    Discrepancy,
+    HeldPosition,
+    MarkClosed,
+    OurPosition,
+    Reconciliation,
+    reconcile,
+)
 from llm_advisor.core.calendar import NY, is_session
 from llm_advisor.core.clock import require_utc
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import ConflictError
 from llm_advisor.core.models import Fill, Trade
-from llm_advisor.core.ports import OPEN_ORDER_STATUSES, BrokerOrder, BrokerPort, StateStorePort
+from llm_advisor.core.ports import (
+    OPEN_ORDER_STATUSES,
+    BrokerOrder,
+    BrokerPort,
+    BrokerPosition,
+    PositionRow,
+    StateStorePort,
+)
+from llm_advisor.engine import session_for_config
+from llm_advisor.execution.position_book import closed_position, explained, held_position
 from llm_advisor.execution.round_trips import broker_trades
-from llm_advisor.live.engine import session_for_config
 
 log = logging.getLogger(__name__)
 FILLED = "filled"
@@ -57,6 +86,31 @@ class MonitorRecords(Protocol):
     def save_equity_snapshots(self, points: Iterable[tuple[datetime, Decimal]]) -> int: ...
 
 
+@runtime_checkable
+class PositionBook(Protocol):
+    """Records that keep the position book (the repository). Optional: records without it
+    (a replay, a test double) still get orders, fills, trades and equity."""
+
+    def open_positions(self) -> list[PositionRow]: ...
+
+    def sync_positions(
+        self, held: Sequence[HeldPosition], closed: Sequence[ClosedPosition], at: datetime
+    ) -> None: ...
+
+
+@runtime_checkable
+class ExitControl(Protocol):
+    """The broker calls the reconciliation's fixes need (Alpaca has them; a broker without
+    them gets its discrepancies reported only)."""
+
+    def cancel_order(self, broker_order_id: str) -> bool: ...
+
+    def close_position(self, symbol: str) -> bool: ...
+
+
+Report = Callable[[Discrepancy], None]
+
+
 @dataclass
 class MonitorResult:
     status: str  # closed | reconciled
@@ -68,6 +122,8 @@ class MonitorResult:
     equity: Decimal | None = None
     flattened: bool = False
     kill_switch: bool = False
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    closed_positions: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -80,6 +136,8 @@ class MonitorResult:
             "equity": None if self.equity is None else str(self.equity),
             "flattened": self.flattened,
             "kill_switch": self.kill_switch,
+            "closed_positions": self.closed_positions,
+            "discrepancies": [str(d) for d in self.discrepancies],
         }
 
 
@@ -114,6 +172,7 @@ def run_monitor(
     records: MonitorRecords,
     state: StateStorePort,
     config: StrategyConfig,
+    report: Report | None = None,
 ) -> MonitorResult:
     now = require_utc(now, "now")
     day = now.astimezone(NY).date()
@@ -156,11 +215,114 @@ def run_monitor(
         log.error("daily-loss kill switch: equity %s vs start %s", account.equity, start_equity)
     result.kill_switch = kill_switch_active(state, day)
     eod = now >= session.flatten
-    if (result.kill_switch or eod) and (positions or any(_open(o) for o in orders)):
+    flatten = (result.kill_switch or eod) and bool(positions or any(_open(o) for o in orders))
+    book = records if isinstance(records, PositionBook) else None
+    synced = reconcile_broker(
+        now,
+        broker,
+        book.open_positions() if book is not None else [],
+        orders,
+        positions,
+        result.trades,
+        kill_switch=result.kill_switch,
+        act=not flatten,  # everything is being cancelled and closed anyway
+        report=report,
+    )
+    if book is not None:
+        book.sync_positions(synced.held, synced.closed, now)
+    result.discrepancies = synced.discrepancies
+    result.closed_positions = len(synced.closed)
+    if flatten:
         broker.cancel_all_orders()
         broker.close_all_positions()
         result.flattened = True
     return result
+
+
+# ---------------------------------------------------------------- the one reconciliation
+@dataclass
+class BrokerSync:
+    """One reconciliation: the pure result, the book to write, what was reported."""
+
+    reconciliation: Reconciliation
+    held: list[HeldPosition]
+    closed: list[ClosedPosition]
+    discrepancies: list[Discrepancy]
+
+
+def reconcile_broker(
+    now: datetime,
+    broker: Any,
+    recorded: Sequence[PositionRow],
+    orders: Sequence[BrokerOrder],
+    positions: Sequence[BrokerPosition],
+    trades: Sequence[Trade] = (),
+    *,
+    kill_switch: bool = False,
+    strict: bool = False,
+    act: bool = True,
+    report: Report | None = None,
+) -> BrokerSync:
+    """Compare the book (``recorded``: its open rows) with the broker, say what to write,
+    apply the broker-side fixes (when ``act`` and the broker can) and report discrepancies.
+
+    ``trades`` are the day's round trips from the broker's orders: a closed row takes its
+    exit from its trade, so the book's history and the trades agree. Our bracket entries
+    carry held legs from submission until they fill: those are legs, not orphans.
+    """
+    ours = [
+        OurPosition(
+            r.symbol,
+            int(r.qty) * (1 if r.side == "long" else -1),
+            r.entry_price,
+            r.client_order_id or "",
+        )
+        for r in recorded
+    ]
+    rec = reconcile(ours, positions, orders, flatten_unprotected=True)
+    by_symbol = {r.symbol: r for r in recorded}
+    trade_of = {t.client_order_id: t for t in trades}
+    held = [held_position(p, orders, by_symbol.get(p.symbol), now) for p in rec.positions]
+    closed = [
+        closed_position(a, by_symbol.get(a.symbol), orders, trade_of, kill_switch, now)
+        for a in rec.actions
+        if isinstance(a, MarkClosed)
+    ]
+    reasons = {c.symbol: c.exit_reason for c in closed}
+    found = [
+        d
+        for d in rec.discrepancies
+        if strict or not explained(d, orders, positions, reasons.get(d.symbol))
+    ]
+    if not isinstance(broker, ExitControl):  # nothing to fix it with: say so
+        found = [
+            Discrepancy(d.kind, d.symbol, d.ours, d.broker, "reported only", d.client_order_id)
+            if d.kind in ("unprotected_position", "orphan_order")
+            else d
+            for d in found
+        ]
+    elif act:
+        for action in rec.actions:
+            if isinstance(action, CancelOrder):
+                broker.cancel_order(action.broker_order_id)
+            elif isinstance(action, ClosePosition):
+                broker.close_position(action.symbol)
+    for d in found:
+        log.warning("reconciliation: %s", d)
+        if report is not None:
+            report(d)
+    return BrokerSync(rec, held, closed, found)
+
+
+def todays_trades(
+    orders: Sequence[BrokerOrder], now: datetime, config: StrategyConfig | None
+) -> list[Trade]:
+    """The round trips of ``now``'s session in the broker's orders (none outside one)."""
+    day = now.astimezone(NY).date()
+    if not is_session(day):
+        return []
+    session = session_for_config(day, config or StrategyConfig())
+    return broker_trades([o for o in orders if _order_day(o) in (day, None)], session.flatten)
 
 
 def _order_day(o: BrokerOrder) -> date | None:

@@ -10,10 +10,12 @@ falls on its ``session_date`` in New York).
 
 Two tables: ``daily_pnl`` per (run_id, session_date) for scoped reports and
 ``daily_pnl_all`` per session_date for the unscoped report, whose trades of every run
-interleave in exit order. The repository refreshes the touched days inside the same
-transaction as every trade write and delete (``refresh``); trades written behind its back
-need ``Repository.rebuild_pnl_rollup()``. On PostgreSQL refreshers serialize on an advisory
-lock so two concurrent writers cannot each recompute a day without the other's trade.
+interleave in exit order. The portfolio API never reads ``daily_pnl_all``: it always scopes
+to one run, so a replay's trades never reach the account's figures. The repository
+refreshes the touched days inside the same transaction as every trade write and delete
+(``refresh``); trades written behind its back need ``Repository.rebuild_pnl_rollup()``.
+On PostgreSQL refreshers serialize on an advisory lock so two concurrent writers cannot
+each recompute a day without the other's trade.
 """
 
 from __future__ import annotations

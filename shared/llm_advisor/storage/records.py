@@ -8,14 +8,34 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+RunKind = Literal["live", "paper", "local", "replay", "sweep"]
+RUN_KINDS: tuple[RunKind, ...] = ("live", "paper", "local", "replay", "sweep")
+# The kinds whose records are an account's trading (the API's default view draws from
+# these, never from a replay or a sweep).
+ACCOUNT_KINDS: tuple[RunKind, ...] = ("live", "paper", "local")
+# runs.mode predates runs.kind (migration 0006) and keeps its narrower CHECK.
+MODE_OF_KIND: dict[str, Literal["replay", "live", "demo"]] = {
+    "live": "live",
+    "paper": "live",
+    "local": "demo",
+    "replay": "replay",
+    "sweep": "replay",
+}
+
 
 class RunRecord(BaseModel):
-    """One replay/live/demo run: what was run, with which config and code, and its result."""
+    """One run: what was run (kind, label), with which config and code, and its result.
+
+    ``kind`` says whose records these are: the account (``live``/``paper``), a simulated
+    day (``local``), or a backtest (``replay``/``sweep``) that must never be mixed into the
+    account's figures. ``mode`` is the older, coarser column (replay/live/demo)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     run_id: str = Field(min_length=1, max_length=200)
     mode: Literal["replay", "live", "demo"]
+    kind: RunKind = "replay"
+    label: str = Field("", max_length=200)
     config_hash: str = ""
     config: dict[str, Any] = Field(default_factory=dict)
     code_version: str = ""

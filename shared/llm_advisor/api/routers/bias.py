@@ -1,4 +1,8 @@
-"""``GET /api/daily-bias``: the premarket model's call for a session (default: today, NY)."""
+"""``GET /api/daily-bias``: the premarket model's call for a session (default: today, NY).
+
+Not run-scoped: the bias is a fact about the market on a date (one row per date and symbol,
+written by the premarket job), shared by every run that trades that date; replays compute
+their own and do not store it. So this route takes no ``run``."""
 
 from __future__ import annotations
 

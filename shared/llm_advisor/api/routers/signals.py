@@ -11,9 +11,11 @@ from llm_advisor.api.params import (
     EndDateQuery,
     LimitQuery,
     OffsetQuery,
+    RunQuery,
     StartDateQuery,
     SymbolQuery,
     resolve_range,
+    run_queries,
 )
 from llm_advisor.api.schemas import SignalOut, SignalsResponse
 
@@ -28,9 +30,11 @@ def router(ctx: ApiContext) -> APIGatewayRouter:
         summary="Signals (taken and rejected) in a date range",
         description=(
             f"Default range: the {DEFAULT_DAYS} days ending today (New York). Ordered by "
-            "session date then signal time, oldest first."
+            "session date then signal time, oldest first. One run only (`run`)."
         ),
-        responses=documented_responses(SignalsResponse, "One page of signals, oldest first"),
+        responses=documented_responses(
+            SignalsResponse, "One page of signals, oldest first", extra=404
+        ),
         tags=["analysis"],
     )
     def signals(
@@ -39,13 +43,16 @@ def router(ctx: ApiContext) -> APIGatewayRouter:
         symbol: SymbolQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         offset: OffsetQuery = 0,
+        run: RunQuery = None,
     ) -> SignalsResponse:
         start, end = resolve_range(ctx.clock, start_date, end_date, DEFAULT_DAYS)
+        queries, run_id = run_queries(ctx, run)
         # One extra row tells whether another page exists without a COUNT(*).
-        rows = ctx.queries().signals(start, end, symbol=symbol, limit=limit + 1, offset=offset)
+        rows = queries.signals(start, end, symbol=symbol, limit=limit + 1, offset=offset)
         more = len(rows) > limit
         rows = rows[:limit]
         return SignalsResponse(
+            run_id=run_id,
             start_date=start,
             end_date=end,
             symbol=symbol,

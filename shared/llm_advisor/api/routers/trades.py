@@ -11,9 +11,11 @@ from llm_advisor.api.params import (
     EndDateQuery,
     LimitQuery,
     OffsetQuery,
+    RunQuery,
     StartDateQuery,
     SymbolQuery,
     resolve_range,
+    run_queries,
 )
 from llm_advisor.api.schemas import TradeOut, TradesResponse
 
@@ -28,9 +30,12 @@ def router(ctx: ApiContext) -> APIGatewayRouter:
         summary="Closed trades in a date range",
         description=(
             f"Default range: the {DEFAULT_DAYS} days ending today (New York). Ordered by "
-            "session date then entry time, oldest first; `total` counts all pages."
+            "session date then entry time, oldest first; `total` counts all pages. One run "
+            "only (`run`, default: the account's; see GET /api/runs)."
         ),
-        responses=documented_responses(TradesResponse, "One page of trades, oldest first"),
+        responses=documented_responses(
+            TradesResponse, "One page of trades, oldest first", extra=404
+        ),
         tags=["portfolio"],
     )
     def trades(
@@ -39,11 +44,14 @@ def router(ctx: ApiContext) -> APIGatewayRouter:
         symbol: SymbolQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         offset: OffsetQuery = 0,
+        run: RunQuery = None,
     ) -> TradesResponse:
         start, end = resolve_range(ctx.clock, start_date, end_date, DEFAULT_DAYS)
-        page = ctx.queries().trades(start, end, symbol=symbol, limit=limit, offset=offset)
+        queries, run_id = run_queries(ctx, run)
+        page = queries.trades(start, end, symbol=symbol, limit=limit, offset=offset)
         nxt = offset + len(page.items)
         return TradesResponse(
+            run_id=run_id,
             start_date=start,
             end_date=end,
             symbol=symbol,
