@@ -6,14 +6,23 @@ tokenizer is not available without the API, and dense numeric tables run denser 
 overhead. Input = system prompt + user prompt + tool name/description/schema + overhead.
 Goals (issue 4): <= 2,000 input tokens at 5 symbols, <= 6,000 at 500, <= $0.05 per day for
 5 symbols at list prices with 26 analyses a day.
+
+Then the cost of a real day (issue 13): the rules analyst's prompts of 2026-03-06 recorded
+by a replay (``analysis.cost_day``: 5 symbols from ../shared/data/bars_1m, 50 from
+bars_5m, the only set with 50 symbols, replayed on the same minute grid), with one
+validation per accepted signal, priced per provider, model and caching choice from the dated
+table ``analysis/price_table.py`` (``analysis.cost_model``; same table as
+``python -m llm_advisor llm-cost``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from llm_advisor.analysis.analyzer import TOOL_DESCRIPTION, TOOL_NAME
 from llm_advisor.analysis.pricing import PriceTable
@@ -31,6 +40,12 @@ from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.models import MarketView, Setup, Side, Signal, State, SymbolView
 
 ANALYSES_PER_DAY = 26
+SHARED = Path(
+    os.environ.get(
+        "LLM_ADVISOR_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+)
+REAL_DAY = date(2026, 3, 6)
 AS_OF = datetime(2026, 3, 2, 15, 15, tzinfo=UTC)
 NEWS = (
     "Futures edge higher ahead of the jobs report; chipmakers extend gains after a strong "
@@ -174,7 +189,38 @@ def run() -> list[str]:
         analysis_prompt(big, cfg)
     pms = (time.perf_counter() - t) / reps * 1000
     lines.append(f"llm: rules analyst at 500 symbols {ms:.2f} ms; prompt build {pms:.2f} ms")
-    return lines
+    return [*lines, *real_day()]
+
+
+def real_day() -> list[str]:
+    """The priced table of a recorded real day at 5 and 50 symbols."""
+    from llm_advisor.analysis.cost_day import record_day
+    from llm_advisor.analysis.cost_model import cost_report, render
+    from llm_advisor.analysis.ledger import InMemoryLedger
+    from llm_advisor.data.barfiles import BarDirectory
+
+    if not (SHARED / "bars_1m").is_dir() or not (SHARED / "bars_5m").is_dir():
+        return [f"llm: real-day cost skipped ({SHARED} has no bars_1m/bars_5m)"]
+    ledger = InMemoryLedger()
+    lines = []
+    for bars, symbols in (
+        ("bars_1m", ["SPY", "QQQ", "NVDA", "META", "AVGO"]),
+        ("bars_5m", BarDirectory(SHARED / "bars_5m").symbols()[:50]),
+    ):
+        rec = record_day(
+            SHARED / bars,
+            REAL_DAY,
+            symbols,
+            ledger,
+            daily_dir=SHARED / "daily",
+            news_file=SHARED / "news" / "headlines.csv.gz",
+        )
+        lines.append(
+            f"llm: recorded {rec.day} from {bars}, {len(rec.symbols)} symbols: "
+            f"{rec.analyses} analyses, {rec.validations} validations "
+            f"(= accepted signals {rec.accepted_signals})"
+        )
+    return [*lines, *render(cost_report(ledger.records())).splitlines()]
 
 
 if __name__ == "__main__":

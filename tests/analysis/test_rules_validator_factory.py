@@ -179,8 +179,9 @@ def test_factory_names_and_errors(settings, clock) -> None:
         assert isinstance(make_analyst(name, settings, cfg, led, clock), MarketAnalyzer)
     with pytest.raises(ConfigError, match="analyst='gpt'"):
         make_analyst("gpt", settings, cfg, led, clock)
-    assert make_validator("bedrock", settings, cfg, led, clock) is None  # validation off
-    on = StrategyConfig(validation_enabled=True)
+    off = StrategyConfig(validation_enabled=False)
+    assert make_validator("bedrock", settings, off, led, clock) is None  # validation off
+    on = StrategyConfig()  # on by default (the plan)
     assert isinstance(make_validator("rules", settings, on, led, clock), RulesValidator)
     assert isinstance(make_validator("neutral", settings, on, led, clock), AlwaysApprove)
 

@@ -7,8 +7,12 @@
    the distribution of multipliers (so "generally more selective" survives) and destroys the
    timing. An analyst that beats neutral but not shuffled is only a constant tilt.
 
-The shuffled run reuses the advices recorded by the second run, so a paid model is called
-once per decision time, not twice.
+4. **analyst+validator** (when a validator is given): the analyst's recorded advices again,
+   with every signal that passed the risk guards reviewed by the validator. Same advices,
+   so the column differs from *analyst* by the validator's vetoes alone.
+
+The shuffled and validated runs reuse the advices recorded by the second run, so a paid
+model is called once per decision time, not two or three times.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import pandas as pd
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.models import Advice, MarketView, Trade
 from llm_advisor.core.money import quantize_cents
-from llm_advisor.core.ports import AnalystPort
+from llm_advisor.core.ports import AnalystPort, TradeValidatorPort
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class RunStats:
     win_rate: float | None
     max_drawdown: Decimal
     advices: int
+    vetoes: int | None = None  # signals the validator rejected (None: no validator)
 
     @classmethod
     def from_result(cls, label: str, result: Any, starting_equity: float) -> RunStats:
@@ -51,6 +56,9 @@ class RunStats:
             win_rate=(wins / len(trades)) if trades else None,
             max_drawdown=max_drawdown([e for _, e in curve], Decimal(str(starting_equity))),
             advices=len(result.advices),
+            vetoes=sum(1 for s in result.signals if s.reject_reason == "llm_rejected")
+            if getattr(result, "validator", "")
+            else None,
         )
 
 
@@ -89,6 +97,9 @@ class CompareReport:
             ("max drawdown ($)", [f"{quantize_cents(r.max_drawdown):,.2f}" for r in self.runs]),
             ("advices", [str(r.advices) for r in self.runs]),
         ]
+        if any(r.vetoes is not None for r in self.runs):
+            vetoes = ["-" if r.vetoes is None else str(r.vetoes) for r in self.runs]
+            rows.append(("validator vetoes", vetoes))
         w0 = max(len(name) for name, _ in rows)
         widths = [max(len(c), *(len(v[i]) for _, v in rows)) for i, c in enumerate(cols)]
         title = (
@@ -131,6 +142,22 @@ class ShuffledAdvice:
         return adv.model_copy(update={"as_of": view.as_of, "source": f"shuffled:{adv.source}"})
 
 
+class RecordedAdvice:
+    """The same advices again, in their order (decision times are the schedule's)."""
+
+    def __init__(self, advices: Sequence[Advice], interval_minutes: int = 15) -> None:
+        self._queue = list(advices)
+        self._i = 0
+        self._interval = interval_minutes
+
+    def analyze(self, view: MarketView) -> Advice:
+        if self._i >= len(self._queue):
+            return Advice(as_of=view.as_of, interval_minutes=self._interval, source="recorded")
+        adv = self._queue[self._i]
+        self._i += 1
+        return adv.model_copy(update={"as_of": view.as_of})
+
+
 RunReplay = Callable[..., Any]
 
 
@@ -151,8 +178,11 @@ def compare(
     *,
     analyst_name: str | None = None,
     run_replay: RunReplay | None = None,
+    validator: TradeValidatorPort | None = None,
+    validator_name: str | None = None,
 ) -> CompareReport:
-    """Run neutral, analyst and shuffled replays over [start, end] and tabulate them."""
+    """Run neutral, analyst and shuffled replays over [start, end] and tabulate them; with a
+    validator, also the analyst's advices with validation on (``analyst+validator``)."""
     run = run_replay or _default_run_replay()
     base = run(config, bars, start, end, analyst=None, daily=daily)
     with_analyst = run(config, bars, start, end, analyst=analyst, daily=daily)
@@ -166,6 +196,22 @@ def compare(
         RunStats.from_result("analyst", with_analyst, eq),
         RunStats.from_result("shuffled", shuffled, eq),
     ]
+    if validator is not None:
+        recorded = RecordedAdvice(
+            with_analyst.advices, interval_minutes=config.analysis_interval_minutes
+        )
+        vname = validator_name or type(validator).__name__
+        validated = run(
+            config,
+            bars,
+            start,
+            end,
+            analyst=recorded,
+            validator=validator,
+            validator_name=vname,
+            daily=daily,
+        )
+        runs.append(RunStats.from_result("analyst+validator", validated, eq))
     changed = sum(
         1 for a in with_analyst.advices if a.multipliers.as_tuple() != (1.0, 1.0, 1.0, 1.0)
     )

@@ -21,6 +21,9 @@ from llm_advisor.premarket.news.models import NewsItem
 
 SCHEMA_VERSION = 1
 BiasLabel = Literal["bullish", "bearish", "choppy"]
+# Who wrote ``news_summary``: the extractive headline digest, or an LLM paragraph
+# ("llm:<provider>") written from the facts and headlines (premarket/narrative.py).
+SummarySource = str
 
 
 class _Doc(BaseModel):
@@ -41,6 +44,7 @@ class SymbolContext(_Doc):
     symbol: str
     bias: BiasView
     news_summary: str
+    summary_source: SummarySource = "rules"
     news_count: int = 0
     news: list[NewsItem] = Field(default_factory=list)
     snapshot: Snapshot
@@ -54,7 +58,15 @@ class MarketContext(_Doc):
     spy_return_5d_pct: float | None = None
     vix_close: float | None = None
     vix_change_5d_pct: float | None = None
+    # Where vix_close comes from: "cboe" (the index, CBOE's CSV), "daily-file" (the index,
+    # a --daily-dir file), "spy-realized" (fallback, SPY's 20-day realised volatility in
+    # VIX units; not fed to the bias model) or None (nothing available, see vix_note).
+    vix_source: str | None = None
+    vix_as_of: date | None = None
+    vix_note: str = ""
     news_summary: str = ""
+    summary_source: SummarySource = "rules"
+    news_note: str = ""  # why news is missing (no source, or the source failed)
     news_count: int = 0
     news: list[NewsItem] = Field(default_factory=list)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,10 +26,12 @@ from llm_advisor.core.models import Snapshot
 from llm_advisor.premarket.bias.model import BiasModel
 from llm_advisor.premarket.bias.predict import BiasUnavailableError, predict_bias
 from llm_advisor.premarket.context import BiasView, MarketContext, PremarketContext, SymbolContext
+from llm_advisor.premarket.narrative import ContextWriterPort, DigestWriter
 from llm_advisor.premarket.news.models import NewsItem
 from llm_advisor.premarket.news.ports import NewsSummarizerPort
 from llm_advisor.premarket.news.select import select_news
 from llm_advisor.premarket.news.summarize import RulesNewsSummarizer
+from llm_advisor.premarket.volatility import Volatility, volatility_from_daily
 
 SnapshotFn = Callable[..., dict[date, Snapshot]]
 SeedFn = Callable[..., npt.NDArray[np.float64]]
@@ -144,6 +147,29 @@ def _pct(a: float, b: float) -> float:
     return round((a / b - 1.0) * 100.0, 4)
 
 
+def _symbol_facts(bias: BiasView, snap: Any) -> list[str]:
+    """The numbers an LLM paragraph may state (ours, not the model's to invent)."""
+    call = f"{bias.bias} ({bias.confidence:.0f}% confidence)" if bias.bias else "no call"
+    out = [f"daily bias model: {call}", f"higher-timeframe trend: {snap.htf_bias}"]
+    if snap.last_close_5m is not None:
+        out.append(f"last close {snap.last_close_5m:.2f}")
+    if snap.atr_daily is not None:
+        out.append(f"daily ATR {snap.atr_daily:.2f} ({snap.atr_percentile:.0f}th percentile)")
+    return out
+
+
+def _market_facts(m: MarketContext) -> list[str]:
+    out = [f"market bias model: {m.bias.bias or 'no call'}"]
+    if m.spy_return_1d_pct is not None:
+        out.append(f"SPY {m.spy_return_1d_pct:+.2f}% last session")
+    if m.spy_return_5d_pct is not None:
+        out.append(f"SPY {m.spy_return_5d_pct:+.2f}% over 5 sessions")
+    if m.vix_close is not None:
+        label = "VIX" if m.vix_source != "spy-realized" else "SPY realised volatility"
+        out.append(f"{label} {m.vix_close:.1f} (source {m.vix_source})")
+    return out
+
+
 def build_premarket_context(
     day: date,
     symbols: Sequence[str],
@@ -154,11 +180,21 @@ def build_premarket_context(
     config: PremarketConfig | None = None,
     *,
     summarizer: NewsSummarizerPort | None = None,
+    writer: ContextWriterPort | None = None,
+    volatility: Volatility | None = None,
+    market_news: Iterable[NewsItem] | None = None,
     snapshot_fn: SnapshotFn | None = None,
     seed_fn: SeedFn | None = None,
     on_symbol: Callable[[str], None] | None = None,
 ) -> PremarketContext:
-    """The context of session ``day`` for ``symbols``; raises MarketClosedError on a non-session."""
+    """The context of session ``day`` for ``symbols``; raises MarketClosedError on a non-session.
+
+    ``volatility`` is the VIX figure the caller gathered (premarket/volatility.py); without
+    it a ``VIX`` entry of ``daily`` is the index. Only an index figure feeds the bias model.
+    ``market_news`` (when given) is where the market's items come from instead of ``news``:
+    the deployed job fetches them apart, and a step that builds one symbol's part must not
+    change the market's. ``writer`` writes each ``news_summary`` (default: the digest of
+    ``summarizer``)."""
     cfg = config or PremarketConfig()
     if not is_session(day):
         kind = "a weekend" if day.weekday() >= 5 else "an XNYS holiday"
@@ -168,6 +204,8 @@ def build_premarket_context(
         snapshot_fn = snapshot_fn or dflt_snap
         seed_fn = seed_fn or dflt_seed
     summ = summarizer or RulesNewsSummarizer()
+    if writer is None:
+        writer = DigestWriter(summ, "rules" if isinstance(summ, RulesNewsSummarizer) else "custom")
     session = make_session(
         day,
         cfg.strategy.trading_window_start,
@@ -177,14 +215,19 @@ def build_premarket_context(
     run_time = run_time_for(day, cfg)
     prev = previous_session(day)
     daily = daily or {}
-    sel = select_news(news, symbols, run_time, timedelta(hours=cfg.news_lookback_hours))
+    lookback = timedelta(hours=cfg.news_lookback_hours)
+    sel = select_news(news, symbols, run_time, lookback)
+    if market_news is not None:
+        sel.market = select_news(market_news, (), run_time, lookback).market
     spy_d = _cut_daily(daily.get("SPY"), day)
     if spy_d is None and "SPY" in bars:
         try:
             spy_d = daily_from_minutes(_cut_bars(bars["SPY"], run_time))
         except (ValueError, KeyError):
             spy_d = None
-    vix_d = _cut_daily(daily.get("VIX"), day)
+    vol = volatility if volatility is not None else volatility_from_daily(daily, day)
+    shown = _cut_daily(vol.frame(), day)
+    vix_d = shown if vol.is_index else None
 
     out: dict[str, SymbolContext] = {}
     excluded: dict[str, str] = {}
@@ -208,10 +251,13 @@ def build_premarket_context(
             seeds = seed_fn(cut, session, cfg.strategy.rolling_window)
             bias_daily = sym_daily if sym_daily is not None else daily_from_minutes(cut)
             items = sel.per_symbol.get(sym, [])
+            bias = _bias_view(model, day, prev, bias_daily, spy_d, vix_d)
+            text, source = writer.write(sym, _symbol_facts(bias, snap), items)
             out[sym] = SymbolContext(
                 symbol=sym,
-                bias=_bias_view(model, day, prev, bias_daily, spy_d, vix_d),
-                news_summary=summ.summarize(sym, items),
+                bias=bias,
+                news_summary=text,
+                summary_source=source,
                 news_count=len(items),
                 news=items[: cfg.max_news_items],
                 snapshot=snap,
@@ -233,14 +279,18 @@ def build_premarket_context(
         spy_return_5d_pct=_pct(spy_d["close"].iloc[-1], spy_d["close"].iloc[-6])
         if spy_d is not None and len(spy_d) >= 6
         else None,
-        vix_close=float(vix_d["close"].iloc[-1]) if vix_d is not None else None,
-        vix_change_5d_pct=_pct(vix_d["close"].iloc[-1], vix_d["close"].iloc[-6])
-        if vix_d is not None and len(vix_d) >= 6
+        vix_close=float(shown["close"].iloc[-1]) if shown is not None else None,
+        vix_change_5d_pct=_pct(shown["close"].iloc[-1], shown["close"].iloc[-6])
+        if shown is not None and len(shown) >= 6
         else None,
-        news_summary=summ.summarize(None, sel.market),
+        vix_source=vol.source if shown is not None else None,
+        vix_as_of=shown.index[-1].date() if shown is not None else None,
+        vix_note=vol.note,
         news_count=len(sel.market),
         news=sel.market[: cfg.max_news_items],
     )
+    text, source = writer.write(None, _market_facts(market), sel.market)
+    market = market.model_copy(update={"news_summary": text, "summary_source": source})
     return PremarketContext(
         date=day,
         run_time=run_time,

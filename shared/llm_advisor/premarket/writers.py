@@ -75,7 +75,14 @@ def bias_rows(ctx: PremarketContext) -> list[dict[str, Any]]:
                 "htf_bias": sc.snapshot.htf_bias,
                 "news_summary": sc.news_summary,
                 "model_version": sc.bias.model_version,
-                "features": {"probabilities": sc.bias.probabilities},
+                # who wrote news_summary (the digest or an LLM paragraph) and the day's
+                # volatility figure with its source, next to the model's probabilities
+                "features": {
+                    "probabilities": sc.bias.probabilities,
+                    "summary_source": sc.summary_source,
+                    "vix_close": ctx.market_context.vix_close,
+                    "vix_source": ctx.market_context.vix_source,
+                },
             }
         )
     return rows

@@ -6,11 +6,12 @@ from the database (storage's ``summary_from_db``) and compared to the cent.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from llm_advisor.core.models import Signal, Trade
+from llm_advisor.core.models import Advice, Signal, Trade
 from llm_advisor.core.money import fmt_decimal
 from llm_advisor.live.engine import SignalRecord
 
@@ -85,3 +86,36 @@ def render(summary: dict[str, Any]) -> str:
             w = "-" if b["win_rate"] is None else f"{100 * b['win_rate']:.1f}"
             lines.append(f"{k:8}{b['trades']:>8}{b['wins']:>6}{w:>8}{b['pnl']:>14}")
     return "\n".join(lines)
+
+
+LOUD_FALLBACKS = 3
+"""From this many neutral fallbacks on, the report line is a WARNING: a run that quietly
+traded on neutral advice would be judged as if the LLM had advised it."""
+
+
+def analyst_report(advices: Sequence[Advice]) -> list[str]:
+    """Who answered the analyses (``bedrock 20, bedrock>anthropic 5``: a fallback chain's
+    route) and, when any fell back to neutral because no provider answered, how many and
+    why (most frequent reasons first). Empty for a run without an LLM in its chain."""
+    answered: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for a in advices:
+        _route, sep, why = a.source.partition(":neutral:")
+        if sep:
+            reasons[" ".join(why.split())[:120] or "no answer"] += 1
+        else:
+            answered[a.source] += 1
+    failed = sum(reasons.values())
+    lines: list[str] = []
+    if set(answered) - {"rules", "neutral"}:
+        by = ", ".join(f"{k} {n}" for k, n in answered.most_common())
+        lines.append(f"analyses answered by: {by}")
+    if failed:
+        top = "; ".join(f"{n}x {why}" for why, n in reasons.most_common(3))
+        more = f"; {len(reasons) - 3} other reason(s)" if len(reasons) > 3 else ""
+        head = "WARNING: " if failed >= LOUD_FALLBACKS else ""
+        lines.append(
+            f"{head}{failed} of {len(advices)} analyses fell back to NEUTRAL advice "
+            f"(no provider answered): {top}{more}"
+        )
+    return lines
