@@ -13,7 +13,7 @@ from llm_advisor.core.clock import ManualClock
 from llm_advisor.core.config import AppSettings
 from llm_advisor.core.models import Setup, Side, TradePlan
 from llm_advisor.core.ports import BrokerPort
-from llm_advisor.execution.fills import exit_fill
+from llm_advisor.engine.fills import exit_fill
 from llm_advisor.standins.alpaca_server import AlpacaStandIn
 
 OPEN = datetime(2024, 1, 3, 14, 30, tzinfo=UTC)

@@ -21,13 +21,14 @@ from llm_advisor.core.models import (
     TradePlan,
     Transition,
 )
+from llm_advisor.engine.ids import client_order_id
 from llm_advisor.replay.summary import summarize
 
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "SPY", "QQQ", "BRK.B", "TSLA", "AMD"]
 
 
 def coid(day: date, symbol: str, setup: str, side: str, ts: datetime) -> str:
-    return f"stdev-{day:%Y%m%d}-{symbol}-{setup}-{side}-{ts:%Y-%m-%dT%H:%M:%SZ}"
+    return client_order_id(day, symbol, setup, side, ts)
 
 
 def signal(ts: datetime, symbol: str = "AAPL", **kw: Any) -> Signal:

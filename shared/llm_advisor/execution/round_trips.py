@@ -9,23 +9,12 @@ differs from the engine's model. Setup, side and signal time come from the deter
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from llm_advisor.core.models import ExitReason, Setup, Side, Trade
+from llm_advisor.core.models import ExitReason, Side, Trade
 from llm_advisor.core.ports import BrokerOrder
-
-
-def parse_client_order_id(cid: str) -> tuple[Setup, Side, datetime] | None:
-    """``stdev-YYYYMMDD-SYMBOL-SETUP-side-<ISO>`` -> (setup, side, signal time)."""
-    parts = cid.split("-", 5)
-    if len(parts) != 6 or parts[0] != "stdev":
-        return None
-    try:
-        ts = datetime.fromisoformat(parts[5].replace("Z", "+00:00"))
-        return Setup(parts[3]), Side(parts[4]), ts.astimezone(UTC)
-    except ValueError:
-        return None
+from llm_advisor.engine.ids import parse_client_order_id
 
 
 def broker_trades(orders: Sequence[BrokerOrder], flatten: datetime) -> list[Trade]:
@@ -119,3 +108,6 @@ def broker_trades(orders: Sequence[BrokerOrder], flatten: datetime) -> list[Trad
 def _price(o: BrokerOrder) -> Decimal:
     assert o.filled_avg_price is not None  # only filled orders reach here
     return o.filled_avg_price
+
+
+__all__ = ["broker_trades", "parse_client_order_id"]

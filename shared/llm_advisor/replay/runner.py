@@ -3,7 +3,8 @@
 It only wires data around ``Engine``: a minute grid per session built from the bar files,
 the premarket snapshot and seed closes per symbol, the analyst on the session clock, and
 the collected events. Live ticks call the very same ``Engine.step`` with the same inputs,
-which is what makes live/replay parity testable.
+which is what makes live/replay parity testable. A validator, when given, is asked between
+``step`` and ``resume`` exactly as the tick asks it (``live.validation.step_minute``).
 """
 
 from __future__ import annotations
@@ -20,25 +21,25 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from llm_advisor.core.calendar import Session, sessions_between
+from llm_advisor.core.calendar import Session, make_session, sessions_between
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
 from llm_advisor.core.models import Advice, Fill, Trade, TradePlan
 from llm_advisor.core.ports import AnalystPort, TradeValidatorPort
 from llm_advisor.core.progress import progress
-from llm_advisor.features.snapshot import build_snapshots
-from llm_advisor.live.bars import MinuteBars
-from llm_advisor.live.engine import (
+from llm_advisor.engine import (
     Engine,
+    MinuteBars,
     SignalRecord,
     StepResult,
     TransitionRow,
     session_for_config,
 )
+from llm_advisor.engine.grid import minute_grid, new_grid
+from llm_advisor.features.snapshot import build_snapshots
 from llm_advisor.live.schedule import analysis_times
+from llm_advisor.live.validation import ValidationRecord, step_minute
 from llm_advisor.replay.summary import summarize
-
-NS_MIN = 60_000_000_000
 
 
 @dataclass
@@ -57,6 +58,8 @@ class ReplayResult:
     sessions: list[date] = field(default_factory=list)
     symbols: list[str] = field(default_factory=list)
     analyst: str = "neutral"
+    validator: str = ""  # "" = no validation (the spec's behaviour)
+    validations: list[ValidationRecord] = field(default_factory=list)
     start: date | None = None
     end: date | None = None
     symbol_bars: int = 0
@@ -98,7 +101,7 @@ def session_grid(
     seed closes (the last ``window`` closes before the open), and the number of bars."""
     open_ns = int(pd.Timestamp(sess.open).value)
     close_ns = int(pd.Timestamp(sess.close).value)
-    grid = np.full((5, sess.minutes, len(symbols)), np.nan)
+    grid = new_grid(sess.minutes, len(symbols))
     seeds: dict[str, NDArray[np.float64]] = {}
     count = 0
     for j, sym in enumerate(symbols):
@@ -107,13 +110,8 @@ def session_grid(
         hi = int(np.searchsorted(s.ts, close_ns, side="left"))
         seeds[sym] = s.close[max(0, lo - window) : lo]
         if hi > lo:
-            mins = (s.ts[lo:hi] - open_ns) // NS_MIN
-            grid[0, mins, j] = s.open[lo:hi]
-            grid[1, mins, j] = s.high[lo:hi]
-            grid[2, mins, j] = s.low[lo:hi]
-            grid[3, mins, j] = s.close[lo:hi]
-            grid[4, mins, j] = s.volume[lo:hi]
-            count += hi - lo
+            vals = [s.open[lo:hi], s.high[lo:hi], s.low[lo:hi], s.close[lo:hi], s.volume[lo:hi]]
+            count += minute_grid(grid, j, s.ts[lo:hi], vals, open_ns)
     return grid, seeds, count
 
 
@@ -138,6 +136,30 @@ def _fingerprint(series: Mapping[str, Series]) -> str:
     return h.hexdigest()[:16]
 
 
+def _require_session_bars(
+    series: Mapping[str, Series], symbols: Sequence[str], sessions: Sequence[date]
+) -> None:
+    """Refuse inputs that cannot replay to anything meaningful, before any work is done.
+
+    A symbol with no bars at all cannot get a premarket snapshot (the feature code would fail
+    with an ``IndexError`` far from the cause); a range whose sessions hold no bar for any
+    symbol would report "0 trades" as if the strategy had simply stayed out.
+    """
+    empty = [s for s in symbols if series[s].ts.size == 0]
+    if empty:
+        raise UserError(f"symbol(s) {','.join(empty)}: no bars at all")
+    first, last = make_session(sessions[0]).open, make_session(sessions[-1]).close
+    lo_ns, hi_ns = int(pd.Timestamp(first).value), int(pd.Timestamp(last).value)
+    for s in symbols:
+        ts = series[s].ts
+        if np.searchsorted(ts, hi_ns, side="left") > np.searchsorted(ts, lo_ns, side="left"):
+            return
+    shown = ",".join(symbols[:10]) + (f",... ({len(symbols)} symbols)" if len(symbols) > 10 else "")
+    raise UserError(
+        f"no bars for {shown} in the {len(sessions)} XNYS session(s) {sessions[0]}..{sessions[-1]}"
+    )
+
+
 def run_replay(
     config: StrategyConfig,
     bars: Mapping[str, pd.DataFrame],
@@ -148,34 +170,55 @@ def run_replay(
     daily: Mapping[str, pd.DataFrame] | None = None,
     *,
     analyst_name: str | None = None,
+    validator_name: str | None = None,
     premarket: Callable[[date], Any] | None = None,
     show_progress: bool | None = None,
     on_session: Callable[[date, Engine], None] | None = None,
 ) -> ReplayResult:
     """Replay every XNYS session in [start, end] for the symbols in ``bars``.
 
-    ``premarket(day)`` (e.g. ``ReplayPremarket``) supplies what the analyst knows before
-    each open: the bias model's calls, the news summary, VIX."""
+    ``premarket(day)`` (e.g. ``ReplayPremarket``) supplies what the analyst (and the
+    validator) knows before each open: the bias model's calls, the news summary, VIX.
+    ``validator``: asked about every signal that passed the risk guards (when
+    ``config.validation_enabled``); None keeps the spec's replay, at no cost."""
     if not bars:
         raise UserError("no symbols to replay")
-    sessions = sessions_between(start, end)
+    try:
+        sessions = sessions_between(start, end)
+    except ValueError as exc:  # before/after what the exchange calendar covers
+        from llm_advisor.replay.inputs import calendar_words
+
+        raise UserError(f"start={start} end={end}: {calendar_words(exc)}") from None
     if not sessions:
         raise UserError(f"no XNYS sessions between {start} and {end}")
     symbols = sorted(bars)
-    engine = Engine(config, symbols)
     series = {s: Series.of(bars[s]) for s in symbols}
+    _require_session_bars(series, symbols, sessions)
+    engine = Engine(config, symbols)
     snaps = {
         s: build_snapshots(s, bars[s], sessions, config, (daily or {}).get(s)) for s in symbols
     }
     name = analyst_name or ("neutral" if analyst is None else type(analyst).__name__)
+    if not config.validation_enabled:
+        validator = None
+    vname = "" if validator is None else (validator_name or type(validator).__name__)
     result = ReplayResult(
         config=config,
         sessions=sessions,
         symbols=symbols,
         analyst=name,
+        validator=vname,
         start=start,
         end=end,
-        run_id=run_id_for(config, symbols, start, end, name, _fingerprint(series)),
+        # a validated replay is another run; a plain one keeps its id
+        run_id=run_id_for(
+            config,
+            symbols,
+            start,
+            end,
+            name if not vname else f"{name}+validator:{vname}",
+            _fingerprint(series),
+        ),
     )
     w = config.rolling_window
     for day in progress(sessions, len(sessions), "replay", show_progress):
@@ -189,6 +232,10 @@ def run_replay(
         news = pre.news_summary if pre is not None else ""
         vix = pre.vix if pre is not None else None
         any_bar = ~np.isnan(grid[3]).all(axis=1)
+
+        def view_for(as_of: datetime, b: Any = bias, n: str = news, v: Any = vix) -> Any:
+            return engine.market_view(as_of, daily_bias=b, news_summary=n, vix=v)
+
         a = 0
         for i in range(sess.minutes):
             minute = sess.open + timedelta(minutes=i)
@@ -202,7 +249,12 @@ def run_replay(
             if not any_bar[i]:
                 continue
             mb = MinuteBars(grid[0, i], grid[1, i], grid[2, i], grid[3, i], grid[4, i])
-            result.add(engine.step(minute, mb, validator))
+            if validator is None:
+                result.add(engine.step(minute, mb))
+                continue
+            res, checked = step_minute(engine, minute, mb, validator, view_for)
+            result.add(res)
+            result.validations.extend(checked)
         result.add(engine.end_session())
         result.equity_curve.append((sess.close, engine.equity))
         if on_session is not None:
