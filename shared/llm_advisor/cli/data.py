@@ -1,4 +1,5 @@
-"""``python -m llm_advisor data download``: Alpaca bars -> ``DIR/SYMBOL.csv.gz``.
+"""``python -m llm_advisor data download``: Alpaca bars -> ``DIR/SYMBOL.csv.gz``;
+``data upload``: bar files -> ``s3://BUCKET/PREFIX/SYMBOL.parquet`` (the sweep store).
 
 The files use the ``../shared/data`` format (``timestamp,open,high,low,close,volume``, ISO
 UTC ``...Z`` bar-start stamps, integer volume, no rows for empty minutes), so a replay reads
@@ -29,13 +30,18 @@ CHUNK_DAYS = 31
 
 def register(sub: Any) -> None:
     p = sub.add_parser("data", help="market data: download Alpaca bars into bar files")
-    dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND", help="one of:")
     d = dsub.add_parser("download", help="download bars to DIR/SYMBOL.csv.gz")
     d.add_argument("--symbols", required=True, help="comma-separated, e.g. SPY,QQQ")
     d.add_argument("--start", required=True, help="first day, YYYY-MM-DD (New York)")
     d.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
     d.add_argument("--dir", required=True, type=Path, help="output directory")
-    d.add_argument("--timeframe", default="1Min", choices=sorted(TIMEFRAMES))
+    d.add_argument(
+        "--timeframe",
+        default="1Min",
+        choices=sorted(TIMEFRAMES),
+        help="bar size (default 1Min; 1Day for the bias model's daily bars)",
+    )
     d.add_argument("--feed", choices=FEEDS, help="default: ADVISOR_ALPACA_FEED (iex)")
     d.add_argument("--cache-dir", type=Path, help="keep finished days here for offline reruns")
     d.add_argument(
@@ -44,6 +50,27 @@ def register(sub: Any) -> None:
         help="keep only regular-session bars (09:30-16:00 New York, early closes respected)",
     )
     d.set_defaults(func=run_download)
+    u = dsub.add_parser(
+        "upload", help="bar files -> s3://BUCKET/PREFIX/SYMBOL.parquet (the sweep's store)"
+    )
+    u.add_argument("--bars-dir", required=True, type=Path, help="directory of bar files")
+    u.add_argument("--bucket", required=True, help="S3 bucket (e.g. the stack's archive)")
+    u.add_argument("--prefix", default="bars/1m", help="key prefix (default bars/1m)")
+    u.add_argument("--symbols", help="comma-separated (default: every file)")
+    u.set_defaults(func=run_upload)
+    c = dsub.add_parser(
+        "convert", help="bar files -> one Parquet dataset by date (the replay's fast path)"
+    )
+    c.add_argument("--bars-dir", required=True, type=Path, help="directory of bar files")
+    c.add_argument(
+        "--out",
+        type=Path,
+        help="dataset folder (default BARS_DIR/.columnar, or data/cache/columnar/<hash>/ "
+        "when BARS_DIR is read-only: where `replay --bars-dir BARS_DIR` looks; elsewhere, "
+        "replay with --bars-dir OUT)",
+    )
+    c.add_argument("--symbols", help="comma-separated (default: every file)")
+    c.set_defaults(func=run_convert)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -136,4 +163,35 @@ def run_download(args: argparse.Namespace) -> int:
         print(f"{args.dir / (s + '.csv.gz')}: {n} bars")
     secs = (datetime.now().astimezone() - t0).total_seconds()
     print(f"{sum(counts.values())} bars, {market.requests} requests, {secs:.1f}s")
+    return 0
+
+
+def run_upload(args: argparse.Namespace) -> int:
+    """``data upload``: the columnar store the sweep workers read (docs/sweep.md)."""
+    from llm_advisor.aws.clients import client
+    from llm_advisor.sweep.data import upload_store
+
+    symbols = parse_symbols(args.symbols) if args.symbols else None
+    counts = upload_store(args.bars_dir, args.bucket, args.prefix, client("s3"), symbols)
+    uri = f"s3://{args.bucket}/{args.prefix.strip('/')}"
+    print(f"{len(counts)} symbols, {sum(counts.values())} bars -> {uri}/SYMBOL.parquet")
+    print(f"sweep with --bars-dir {uri}")
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """``data convert``: validate the bar files once into the columnar store
+    (``data/columnar.py``); a replay of ``--bars-dir`` then reads only what it needs."""
+    import time
+
+    from llm_advisor.data import columnar
+
+    if not args.bars_dir.is_dir():
+        raise UserError(f"--bars-dir={args.bars_dir}: not a directory")
+    symbols = parse_symbols(args.symbols) if args.symbols else None
+    out = args.out or columnar.cache_root_for(args.bars_dir)
+    t0 = time.perf_counter()
+    counts = columnar.convert(args.bars_dir, out, symbols)  # DataError: one line, exit 2
+    secs = time.perf_counter() - t0
+    print(f"{len(counts)} symbols, {sum(counts.values())} bars -> {out} in {secs:.1f}s")
     return 0
