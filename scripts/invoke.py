@@ -1,38 +1,47 @@
 """Run one Lambda handler in-process on one event: ``make invoke FN=live_tick EVENT=...``.
 
 No Docker: the handler runs under moto (DynamoDB, SQS, S3, Secrets Manager created with the
-deployment's names) against the local SQLite database, and prints its response.
+deployment's names) against the local SQLite database, and prints its response on stdout
+(notes on stderr). ``--verbose`` (``make invoke ... VERBOSE=1``) also lets through what
+the handler prints itself: Powertools' CloudWatch metric JSON and its log lines.
 
-Broker and market data: with ``ALPACA_API_KEY``/``ALPACA_SECRET_KEY`` set, the handler talks
-to that Alpaca (paper) account. Without keys it uses the local Alpaca stand-in, which serves
-the synthetic market up to the event's time, so every sample event in ``events/`` runs on a
-fresh machine. A tick or an analysis needs the day's premarket context: when it is missing,
-the premarket handler runs first (and says so).
+Settings come from ``load_environment`` like every entry point (process environment over
+``.env``); the defaults below fill only what neither sets.
+
+Broker and market data: with ``ALPACA_API_KEY``/``ALPACA_SECRET_KEY`` set (or in ``.env``),
+the handler talks to that Alpaca (paper) account. Without keys it uses the local Alpaca
+stand-in, which serves the synthetic market up to the event's time, so every sample event
+in ``events/`` runs on a fresh machine. A tick or an analysis needs the day's premarket
+context: when it is missing, the premarket handler runs first (and says so).
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.server
 import importlib.util
 import json
+import logging
 import os
+import socket
 import sys
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from llm_advisor.core.config import load_environment
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = (
-    "premarket",
-    "live_tick",
-    "market_analysis",
-    "trade_executor",
-    "position_monitor",
-    "portfolio_api",
-)
-NEEDS_BROKER = {"premarket", "live_tick", "market_analysis", "trade_executor", "position_monitor"}
+# every function of the template (functions/<name>/app.py): a new one needs no edit here
+FUNCTIONS = tuple(sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py")))
+NEEDS_BROKER = {
+    "premarket", "live_tick", "market_analysis", "trade_executor", "position_monitor",
+    "truth_report",  # re-fetches the day's bars
+}  # fmt: skip
 NEEDS_CONTEXT = {"live_tick", "market_analysis"}
 ALPACA_SECRET = "alpaca"
 
@@ -49,9 +58,17 @@ class Context:
 
 
 def _event_time(fn: str, event: dict[str, Any]) -> datetime | None:
-    """When the event happens: the schedule's time, or the plan's signal bar + 1 minute."""
+    """When the event happens: the schedule's time, or when SQS delivered the plans (the
+    latest ApproximateFirstReceiveTimestamp), or the plan's signal bar + 1 minute."""
     raw = event.get("scheduled_time") or event.get("time")
     if raw is None and fn == "trade_executor" and event.get("Records"):
+        received = [
+            int(r["attributes"]["ApproximateFirstReceiveTimestamp"])
+            for r in event["Records"]
+            if (r.get("attributes") or {}).get("ApproximateFirstReceiveTimestamp")
+        ]
+        if received:
+            return datetime.fromtimestamp(max(received) / 1000, UTC)
         plan = json.loads(event["Records"][0]["body"])
         raw = plan.get("signal_time")
         if raw:
@@ -61,7 +78,7 @@ def _event_time(fn: str, event: dict[str, Any]) -> datetime | None:
 
 @contextlib.contextmanager
 def _standin(when: datetime) -> Iterator[Any]:
-    """The Alpaca stand-in serving the watchlist's synthetic bars strictly before ``when``."""
+    """The Alpaca stand-in serving the watchlist's synthetic bars complete by ``when``."""
     import pandas as pd
 
     from llm_advisor.core.calendar import NY
@@ -75,7 +92,8 @@ def _standin(when: datetime) -> Iterator[Any]:
     frames = synthetic_day_bars(day, settings_from_env().watchlist, 7, 12)
     exchange = SimExchange(ManualClock(when))
     for sym, f in frames.items():
-        exchange.load_history(sym, f[pd.DatetimeIndex(f.index) < pd.Timestamp(when)])
+        closes = pd.DatetimeIndex(f.index) + pd.Timedelta(minutes=1)
+        exchange.load_history(sym, f[closes <= pd.Timestamp(when)])
     with AlpacaStandIn(exchange=exchange) as standin:
         yield standin
 
@@ -84,14 +102,120 @@ def _load(fn: str) -> Any:
     spec = importlib.util.spec_from_file_location(f"fn_{fn}", ROOT / "functions" / fn / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses (db_bootstrap's) look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def note(text: str) -> None:
+    """What the script did around the handler: stderr, so stdout is the result alone."""
+    print(f"({text})", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _stdout_captured(verbose: bool) -> Iterator[list[str]]:
+    """The handler's own stdout (Powertools' CloudWatch metric JSON, its log lines) is
+    caught at the file-descriptor level, where every writer ends up; ``--verbose`` lets
+    it through. Yields a list that holds the caught text once the block ends."""
+    caught: list[str] = []
+    if verbose:
+        yield caught
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        try:
+            yield caught
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            tmp.seek(0)
+            caught.append(tmp.read().decode("utf-8", "replace"))
+
+
+class _CfnCatcher(http.server.BaseHTTPRequestHandler):
+    """Stands in for CloudFormation's pre-signed response URL: keeps what was PUT."""
+
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_PUT(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        type(self).bodies.append(json.loads(self.rfile.read(length) or b"{}"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _local_bootstrap(event: dict[str, Any], stack: contextlib.ExitStack) -> dict[str, Any]:
+    """The custom resource's event, made local: its two secrets created in moto, the
+    response URL a catcher on loopback (printed at the end), and the database the
+    PostgreSQL in ADVISOR_DB_URL / LLM_ADVISOR_PG_URL when one is set (else a closed
+    loopback port: the handler then answers FAILED, which is its contract too)."""
+    from urllib.parse import urlsplit
+
+    import boto3
+
+    env = load_environment()
+    urls = (env.get("ADVISOR_DB_URL") or "", env.get("LLM_ADVISOR_PG_URL") or "")
+    url = next((u for u in urls if u.startswith("postgresql://")), "")
+    pg = urlsplit(url) if url else None
+    if pg is not None:
+        master = {"username": pg.username or "postgres", "password": pg.password or ""}
+        host, port, dbname = pg.hostname or "127.0.0.1", pg.port or 5432, pg.path.lstrip("/")
+        note(
+            f"db_bootstrap: the database is {host}:{port}/{dbname or 'postgres'}; the handler "
+            "connects with TLS (sslmode=require), so a server without SSL answers FAILED"
+        )
+    else:
+        with socket.socket() as s:  # a loopback port with nothing listening
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        master, host, dbname = {"username": "postgres", "password": "local"}, "127.0.0.1", ""
+        note(
+            "db_bootstrap: no PostgreSQL in ADVISOR_DB_URL or LLM_ADVISOR_PG_URL "
+            "(`make pg-start`): the handler will answer FAILED (cannot connect)"
+        )
+    if "ADVISOR_PG_CONNECT_TIMEOUT" not in env:  # a local answer, not RDS's 10 s patience
+        os.environ["ADVISOR_PG_CONNECT_TIMEOUT"] = "2"
+    sm = boto3.client("secretsmanager")
+    master_arn = sm.create_secret(
+        Name="local-db-master", SecretString=json.dumps(master | {"port": port})
+    )["ARN"]
+    api_arn = sm.create_secret(
+        Name="local-db-api",
+        SecretString=json.dumps({"username": "llm_advisor_api_local", "password": "local-api"}),
+    )["ARN"]
+    bodies: list[dict[str, Any]] = []
+    catcher = type("Catcher", (_CfnCatcher,), {"bodies": bodies})
+    server = http.server.HTTPServer(("127.0.0.1", 0), catcher)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def report() -> None:
+        server.shutdown()
+        server.server_close()
+        for body in bodies:
+            note(f"CloudFormation would have received: {body['Status']}: {body['Reason']}")
+
+    stack.callback(report)
+    props = dict(event.get("ResourceProperties") or {})
+    props.update(MasterSecretId=master_arn, ApiSecretId=api_arn, Host=host)
+    if dbname:
+        props["DbName"] = dbname
+    response_url = f"http://127.0.0.1:{server.server_port}/cfn-response"
+    return {**event, "ResourceProperties": props, "ResponseURL": response_url}
 
 
 def _run(fn: str, event: dict[str, Any]) -> Any:
     with contextlib.ExitStack() as stack:
         when = _event_time(fn, event)
-        if fn in NEEDS_BROKER and not os.environ.get("ALPACA_API_KEY"):
+        simulated = False  # the stand-in serves the market at ``when``
+        env = load_environment()
+        if fn in NEEDS_BROKER and not (env.get("ALPACA_API_KEY") or env.get("APCA_API_KEY_ID")):
             if when is None:
                 raise SystemExit(f"EVENT: no scheduled_time to place {fn} in the market")
             import boto3
@@ -106,23 +230,47 @@ def _run(fn: str, event: dict[str, Any]) -> Any:
             os.environ["ADVISOR_ALPACA_SECRET_ID"] = ALPACA_SECRET
             os.environ["ADVISOR_ALPACA_URL_OVERRIDE"] = standin.url
             os.environ.setdefault("ADVISOR_PREMARKET_DAILY", "minutes")
-            print(f"(no ALPACA_API_KEY: using the local Alpaca stand-in at {standin.url})")
+            note(f"no ALPACA_API_KEY: using the local Alpaca stand-in at {standin.url}")
+            simulated = True
         if fn in NEEDS_CONTEXT and when is not None:
             from llm_advisor.core.calendar import NY
 
             day = when.astimezone(NY).date()
             at = datetime.combine(day, datetime.min.time().replace(hour=8, minute=30), tzinfo=NY)
-            print(f"(running premarket for {day} first: the {fn} needs the day's context)")
+            note(f"running premarket for {day} first: the {fn} needs the day's context")
             _load("premarket").lambda_handler({"scheduled_time": at.isoformat()}, Context())
             if fn == "market_analysis":
-                print("(running this minute's tick first: the analysis reads the state it saves)")
+                note("running this minute's tick first: the analysis reads the state it saves")
                 _load("live_tick").lambda_handler({"scheduled_time": when.isoformat()}, Context())
-        return _load(fn).lambda_handler(event, Context())
+        if fn.startswith("sweep_"):  # the bar store (and, for the reducer, a finished map)
+            import tempfile
+
+            import boto3
+
+            from llm_advisor.sweep.local_map import seed_invoke_store
+
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            seed_invoke_store(boto3.client("s3"), event, Path(tmp))
+            note(f"seeded moto S3 with synthetic bars for {fn}'s event")
+        if fn == "db_bootstrap":
+            event = _local_bootstrap(event, stack)
+        module = _load(fn)
+        if fn == "trade_executor" and when is not None and simulated:
+            # The stand-in's market is at the event's time, so is the executor's clock (it
+            # judges plan staleness); a real account keeps the system clock.
+            from llm_advisor.bootstrap import Container
+            from llm_advisor.core.clock import ManualClock
+
+            module._container = Container(clock=ManualClock(when))
+        return module.lambda_handler(event, Context())
 
 
 def main(argv: list[str]) -> int:
+    verbose = any(a in ("-v", "--verbose") for a in argv)
+    argv = [a for a in argv if a not in ("-v", "--verbose")]
     if len(argv) != 2 or argv[0] not in FUNCTIONS:
-        print(f"usage: invoke.py FN EVENT.json   (FN one of {', '.join(FUNCTIONS)})")
+        print(f"usage: invoke.py [--verbose] FN EVENT.json   (FN one of {', '.join(FUNCTIONS)})")
+        print("  prints the handler's result; --verbose also its metrics and log lines")
         return 2
     fn, event_path = argv
     try:
@@ -135,12 +283,13 @@ def main(argv: list[str]) -> int:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "POWERTOOLS_METRICS_NAMESPACE": "llm-advisor",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_LOG_LEVEL": "INFO" if verbose else "WARNING",
         "ADVISOR_RUNTIME": "aws",
         "ADVISOR_STATE_TABLE": "state",
         "ADVISOR_ARCHIVE_BUCKET": "archive",
     }.items():
-        os.environ.setdefault(k, v)
+        if k not in load_environment():
+            os.environ[k] = v
     import warnings
 
     import boto3
@@ -149,19 +298,23 @@ def main(argv: list[str]) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     with mock_aws():
         boto3.client("dynamodb").create_table(
-            TableName=os.environ["ADVISOR_STATE_TABLE"],
+            TableName=load_environment()["ADVISOR_STATE_TABLE"],
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         )
-        os.environ.setdefault(
-            "ADVISOR_SIGNAL_QUEUE_URL",
-            boto3.client("sqs").create_queue(QueueName="plans")["QueueUrl"],
-        )
-        boto3.client("s3").create_bucket(Bucket=os.environ["ADVISOR_ARCHIVE_BUCKET"])
+        if "ADVISOR_SIGNAL_QUEUE_URL" not in load_environment():
+            queue = boto3.client("sqs").create_queue(QueueName="plans")["QueueUrl"]
+            os.environ["ADVISOR_SIGNAL_QUEUE_URL"] = queue
+        boto3.client("s3").create_bucket(Bucket=load_environment()["ADVISOR_ARCHIVE_BUCKET"])
+        if not verbose:  # the pool's retry lines: the handler's answer says it once
+            logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         try:
-            result = _run(fn, event)
+            with _stdout_captured(verbose) as caught:
+                result = _run(fn, event)
         except Exception as exc:  # a CLI: one line, not a traceback
+            if caught and caught[0].strip():  # what the handler logged explains the failure
+                sys.stderr.write(caught[0])
             print(f"{fn} failed: {type(exc).__name__}: {exc}")
             return 1
     print(json.dumps(result, indent=2, default=str))

@@ -17,7 +17,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "llm-advisor-test")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "llm-advisor")
-    os.environ.setdefault("LLM_ADVISOR_NO_PROGRESS", "1")
+    os.environ.setdefault("ADVISOR_NO_PROGRESS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -34,10 +34,15 @@ def container() -> Container:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = scheduled_time(event)
-    outcome = run_market_analysis(now, container().analysis_deps())
-    if outcome.advice is not None and outcome.advice.source.startswith(
-        tuple(f"{p}:neutral" for p in ("rules", "bedrock", "anthropic"))
-    ):
+    c = container()
+    try:
+        outcome = run_market_analysis(now, c.analysis_deps())
+    except Exception as exc:
+        c.watch.failure("analysis", now, exc)
+        raise
+    c.watch.after_analysis(outcome)  # heartbeat; analyst / validator fallback alerts
+    # "<route>:neutral:<why>": no provider of the chain answered (analysis/chain.py)
+    if outcome.advice is not None and ":neutral:" in outcome.advice.source:
         metrics.add_metric("AnalystFallbacks", MetricUnit.Count, 1)
     summary = outcome.summary()
     logger.info("analysis", extra=summary)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m llm_advisor <command> ...``.
+"""Command line: python -m llm_advisor COMMAND [OPTIONS]; COMMAND --help lists its options.
 
 Each command lives in ``llm_advisor/cli/<module>.py`` and exposes ``register(subparsers)``;
 modules are imported lazily so ``--help`` stays fast and one broken optional dependency
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from llm_advisor.core.errors import UserError
+from llm_advisor.core.progress import close_all
 
 # command name -> module under llm_advisor.cli
 COMMANDS: dict[str, str] = {
@@ -24,12 +25,18 @@ COMMANDS: dict[str, str] = {
     "data": "data",
     "live": "live",
     "api": "api",
+    "ask": "ask",
+    "llm-cost": "llm_cost",
+    "export-rag": "export_rag",
+    "summary": "summary",
+    "sweep": "sweep",
+    "truth": "truth",
 }
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llm_advisor", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="one of:")
     wanted = argv[0] if argv and not argv[0].startswith("-") else None
     seen: set[str] = set()
     for module in COMMANDS.values():
@@ -61,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        close_all()  # a bar left open (error, Ctrl-C) must not keep the cursor hidden
     return int(rc or 0)
 
 

@@ -119,3 +119,69 @@ def test_page_reports_an_unreachable_api(
         assert page.locator("#error").is_visible()
         assert page.locator("#health").inner_text() == "API unreachable"
         page.close()
+
+
+def test_page_picks_a_run_and_sends_the_key(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Default view = the local day; picking the replay changes the headline; the key the
+    local server hands the page (config.js) goes out as x-api-key on every call."""
+    from .test_runs import LOCAL, NOW, REPLAY, fill
+
+    db = tmp_path_factory.mktemp("runsdb") / "runs.sqlite3"
+    url = f"sqlite:///{db}"
+    fill(url)
+    with running(url, NOW, api_key="page-key") as servers:
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        keys: list[str | None] = []
+        page.on(
+            "request",
+            lambda r: keys.append(r.headers.get("x-api-key")) if "/api/" in r.url else None,
+        )
+        page.goto(f"{servers.web_url}/")
+        page.wait_for_selector("body[data-loaded='true']", timeout=15000)
+        assert page.locator("#error").is_hidden()
+        assert page.locator("#run-id").inner_text() == LOCAL
+        assert page.locator("#total-pnl").inner_text() == money_text(Decimal("-25"), signed=True)
+        assert keys and all(k == "page-key" for k in keys)
+
+        page.select_option("#run", REPLAY)
+        page.wait_for_function(f"document.body.dataset.run === '{REPLAY}'")
+        page.wait_for_selector("body[data-loaded='true']", timeout=15000)
+        assert page.locator("#total-pnl").inner_text() == money_text(Decimal("300"), signed=True)
+        assert page.locator("#run-kind").inner_text() == "replay"
+        assert f"run={REPLAY}" in page.url
+        page.close()
+
+        # ?run= in the address is honoured
+        page = browser.new_page()
+        page.goto(f"{servers.web_url}/?run={REPLAY}")
+        page.wait_for_selector("body[data-loaded='true']", timeout=15000)
+        assert page.locator("#trade-count").inner_text() == "3"
+        page.close()
+
+
+def test_page_says_when_the_key_is_missing(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from .test_runs import NOW, fill
+
+    db = tmp_path_factory.mktemp("keydb") / "runs.sqlite3"
+    url = f"sqlite:///{db}"
+    fill(url)
+    with running(url, NOW, api_key="right") as servers:
+        page = browser.new_page()
+        # the page from web/ with the committed config.js (empty key) against a keyed API
+        page.route(
+            "**/config.js",
+            lambda route: route.fulfill(
+                content_type="text/javascript",
+                body=f'window.ADVISOR_CONFIG = {{"api": "{servers.api_url}", "apiKey": ""}};',
+            ),
+        )
+        page.goto(f"{servers.web_url}/")
+        page.wait_for_selector("body[data-loaded='true']", timeout=15000)
+        assert page.locator("#error").is_visible()
+        assert "needs a key" in page.locator("#error").inner_text()
+        assert page.locator("#health").inner_text() == "API key refused"
+        page.close()

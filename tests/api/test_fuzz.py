@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = schemathesis.openapi.from_path(str(ROOT / "docs" / "openapi.json"))
 ROUTES = [
     "/api/daily-bias",
+    "/api/features",
     "/api/health",
     "/api/market-analysis",
     "/api/pnl",

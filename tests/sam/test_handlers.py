@@ -24,7 +24,20 @@ from llm_advisor.live.tick import advice_key, decode_state, engine_key
 
 
 def _container(**overrides: Any) -> Container:
+    # The tick reads the broker account when a session begins (live sizing).
+    overrides.setdefault("broker", FakeBroker())
     return Container(overrides=overrides)
+
+
+def _executor(**overrides: Any) -> Container:
+    """The executor's container a few seconds after the sample plan's signal bar closed: its
+    clock, not the message's SentTimestamp, decides whether a plan is stale (issue 11)."""
+    from datetime import UTC, datetime
+
+    from llm_advisor.core.clock import ManualClock
+
+    at = datetime(2024, 3, 12, 14, 41, 5, tzinfo=UTC)
+    return _container(clock=ManualClock(at), **overrides)
 
 
 def _tick(app: Any, frames: dict[str, pd.DataFrame], when: str) -> dict[str, Any]:
@@ -106,7 +119,7 @@ def test_executor_receiving_every_message_twice_places_one_order(
 ) -> None:
     app = load_handler("trade_executor")
     broker = FakeBroker()
-    app._container = _container(broker=broker)
+    app._container = _executor(broker=broker)
     base = json.loads(event("trade_executor")["Records"][0]["body"])
     plans = [
         TradePlan.model_validate({**base, "client_order_id": base["client_order_id"] + s})
@@ -127,7 +140,7 @@ def test_executor_receiving_every_message_twice_places_one_order(
 
 def test_executor_reports_only_the_bad_message_as_failed(aws_env: dict[str, str]) -> None:
     app = load_handler("trade_executor")
-    app._container = _container(broker=FakeBroker())
+    app._container = _executor(broker=FakeBroker())
     good = event("trade_executor")["Records"][0]
     bad = {**good, "messageId": "bad", "body": '{"symbol": "SPY"}'}
     out = app.lambda_handler({"Records": [good, bad]}, FakeContext())
@@ -139,7 +152,7 @@ def test_executor_blocks_new_orders_after_the_kill_switch(aws_env: dict[str, str
 
     app = load_handler("trade_executor")
     broker = FakeBroker()
-    app._container = _container(broker=broker)
+    app._container = _executor(broker=broker)
     app._container.state.save(kill_switch_key(DAY), b"{}", None)
     out = app.lambda_handler(event("trade_executor"), FakeContext())
     assert out == {"batchItemFailures": []}
@@ -223,7 +236,7 @@ def test_executor_records_a_broker_rejection_and_consumes_the_message(
 
     app = load_handler("trade_executor")
     broker = RefusingBroker()
-    app._container = _container(broker=broker)
+    app._container = _executor(broker=broker)
     out = app.lambda_handler(event("trade_executor"), FakeContext())
     assert out == {"batchItemFailures": []} and broker.submits == 1
     cid = json.loads(event("trade_executor")["Records"][0]["body"])["client_order_id"]
@@ -241,7 +254,7 @@ def test_executor_lets_sqs_retry_a_transient_broker_failure(aws_env: dict[str, s
 
     app = load_handler("trade_executor")
     broker = FlakyBroker()
-    app._container = _container(broker=broker)
+    app._container = _executor(broker=broker)
     rec = event("trade_executor")["Records"][0]
     good = {**rec, "messageId": "ok", "body": rec["body"].replace("-MR-", "-TC-")}
     out = app.lambda_handler({"Records": [rec, good]}, FakeContext())

@@ -100,7 +100,7 @@ def test_dlq_and_errors_are_alarmed(template: dict[str, Any]) -> None:
         for r in template["Resources"].values()
         if r["Type"] == ("AWS::CloudWatch::Alarm")
     ]
-    dims = [json.dumps(a["Dimensions"]) for a in alarms]
+    dims = [json.dumps(a.get("Dimensions", [])) for a in alarms]  # metric math: none
     assert any("SignalDeadLetterQueue" in d for d in dims)
     for fn in ("LiveTickFunction", "TradeExecutorFunction", "PositionMonitorFunction"):
         assert any(fn in d for d in dims), fn
@@ -128,11 +128,15 @@ def test_bedrock_only_for_the_configured_model_and_only_where_needed(
         for st in statements(r["Properties"]):
             actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
             if any(a.startswith("bedrock:") for a in actions):
-                assert name in ("MarketAnalysisFunction", "PremarketFunction"), name
                 text = json.dumps(st["Resource"])
+                assert '"*"' not in text
+                if name == "RagExportFunction":  # embeddings only, one model
+                    assert actions == ["bedrock:InvokeModel"]
+                    assert "amazon.titan-embed-text-v2:0" in text
+                    continue
+                assert name in ("MarketAnalysisFunction", "PremarketFunction"), name
                 assert "${BedrockFoundationModelId}" in text
                 assert "${BedrockModelId}" in text
-                assert '"*"' not in text
 
 
 def test_no_function_statement_uses_wildcard_actions_or_resources(
@@ -163,8 +167,9 @@ def test_only_the_tick_publishes_plans_and_only_the_executor_consumes(
 def test_api_throttled_with_cors_for_the_configured_origin(template: dict[str, Any]) -> None:
     api = res(template, "PortfolioApi")
     assert api["Cors"]["AllowOrigin"] == {"Fn::Sub": "'${CorsOrigin}'"}
-    (ms,) = api["MethodSettings"]
+    ms, chat = api["MethodSettings"]  # the whole API, then POST /api/chat's own limit
     assert ms["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert (chat["ResourcePath"], chat["HttpMethod"]) == ("/~1api~1chat", "POST")
     assert template["Parameters"]["ApiRateLimit"]["Default"] == pytest.approx(100 / 60, 0.01)
     plan = template["Resources"]["PortfolioApiUsagePlan"]
     assert plan["Condition"] == "UseApiKey"
@@ -408,3 +413,37 @@ def test_gateway_responses_are_json_404_and_carry_cors(template: dict[str, Any])
         assert headers["Access-Control-Allow-Origin"] == {"Fn::Sub": "'${CorsOrigin}'"}, kind
         body = _render(gw[kind]["ResponseTemplates"]["application/json"])
         assert {"error", "message", "request_id"} <= set(body), kind
+
+
+def test_api_is_private_unless_chosen_otherwise(template: dict[str, Any]) -> None:
+    """RequireApiKey defaults to true, in the template and in every samconfig stage, and a
+    browser may send the key (x-api-key is an allowed CORS header)."""
+    import tomllib
+
+    assert template["Parameters"]["RequireApiKey"]["Default"] == "true"
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    for stage in ("dev", "prod"):
+        overrides = config[stage]["deploy"]["parameters"]["parameter_overrides"]
+        assert "RequireApiKey=false" not in overrides, stage
+    allowed = res(template, "PortfolioApi")["Cors"]["AllowHeaders"].strip("'").split(",")
+    assert "x-api-key" in [h.strip().lower() for h in allowed]
+    key = template["Resources"]["PortfolioApiKey"]
+    assert key["Condition"] == "UseApiKey"
+
+
+def test_analyst_parameter_accepts_exactly_the_registry_names_and_chains(
+    template: dict[str, Any],
+) -> None:
+    import re
+
+    from llm_advisor.analysis.providers import PROVIDER_NAMES, chain_pattern
+
+    param = template["Parameters"]["Analyst"]
+    assert param["AllowedPattern"] == chain_pattern()  # generated from the one list
+    pattern = re.compile(param["AllowedPattern"])
+    for name in PROVIDER_NAMES:
+        assert pattern.fullmatch(name), name
+    assert pattern.fullmatch("bedrock,anthropic,openai,rules")
+    assert pattern.fullmatch(param["Default"])
+    for bad in ("gpt", "Bedrock", "bedrock,", ",rules", "bedrock rules", "bedrock,,rules"):
+        assert not pattern.fullmatch(bad), bad

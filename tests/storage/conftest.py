@@ -19,6 +19,8 @@ DATA_TABLES = (
     "order_status_history", "fills", "trades", "orders", "trade_signals", "live_loop_logs",
     "equity_snapshots", "llm_validations", "positions", "runs", "daily_bias",
     "premarket_snapshots", "market_analysis", "llm_calls", "daily_pnl", "daily_pnl_all",
+    "position_history", "bar_quarantine", "live_loop_minutes", "loop_heartbeats", "alert_log",
+    "truth_divergences", "truth_days", "rag_documents",
 )  # fmt: skip
 
 

@@ -39,7 +39,9 @@ DAY = date(2024, 3, 4)
 
 def test_migrations_from_empty_and_rerun(db_url: str, migrated: Repository) -> None:
     latest = available("sqlite")[-1].version
-    assert latest == available("postgres")[-1].version == 4
+    # both engines carry the same numbered files, with no gap
+    assert [m.version for m in available("sqlite")] == list(range(1, latest + 1))
+    assert [m.version for m in available("postgres")] == list(range(1, latest + 1))
     assert migrated.schema_version() == latest
     assert migrated.migrate() == []  # idempotent
     assert migrated.count("schema_version") == latest
@@ -53,7 +55,8 @@ def test_migrations_from_empty_and_rerun(db_url: str, migrated: Repository) -> N
 
 def test_cli_migrate(db_url: str, migrated: Repository, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["db", "migrate", "--url", db_url]) == 0
-    assert "up to date at version 4" in capsys.readouterr().out
+    latest = available("sqlite")[-1].version
+    assert f"up to date at version {latest}" in capsys.readouterr().out
 
 
 def test_cli_bad_url_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

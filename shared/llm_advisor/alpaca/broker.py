@@ -4,7 +4,8 @@ The deterministic ``client_order_id`` is the guard against duplicates: after any
 failure (timeout, dropped connection, 5xx, exhausted 429 retries) the adapter first asks
 Alpaca whether the order exists under that id and only resubmits when it does not; a
 resubmission that meets "client order id must be unique" (HTTP 422) returns the existing
-order. A retried Lambda or a restarted loop therefore can never open a second position.
+order marked ``duplicate`` (so of racing executors only one reports the order as its own). A
+retried Lambda or a restarted loop therefore can never open a second position.
 
 Responses are read as raw JSON (``raw_data=True``) and mapped here, so a status or field
 Alpaca adds later cannot break parsing of an order we must track.
@@ -134,6 +135,7 @@ def map_position(d: dict[str, Any]) -> BrokerPosition:
         avg_entry_price=_dec(d.get("avg_entry_price")) or Decimal(0),
         market_value=_dec(d.get("market_value")),
         unrealized_pl=_dec(d.get("unrealized_pl")),
+        current_price=_dec(d.get("current_price")),
     )
 
 
@@ -251,7 +253,9 @@ class AlpacaBroker:
                     existing = self.get_order(cid)
                     if existing is None:  # pragma: no cover - Alpaca contradicting itself
                         raise RetryableError(f"order {cid}: duplicate id but not found") from exc
-                    return existing
+                    # Someone else's submission placed it (a racing executor, or our own
+                    # earlier attempt that timed out): the caller must not count it as its own.
+                    return existing.model_copy(update={"duplicate": True})
                 if not _transient(exc):
                     raise RejectedError(
                         f"order {cid} ({plan.symbol} {plan.side.value} x{plan.qty}) rejected "
@@ -366,6 +370,7 @@ class AlpacaBroker:
             cash=_dec(d.get("cash")) or Decimal(0),
             buying_power=_dec(d.get("buying_power")) or Decimal(0),
             trading_blocked=bool(d.get("trading_blocked") or d.get("account_blocked")),
+            last_equity=_dec(d.get("last_equity")),
         )
 
     def clock(self) -> MarketClock:

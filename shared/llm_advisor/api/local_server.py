@@ -4,11 +4,17 @@ Each HTTP request becomes an API Gateway REST proxy event and goes through the v
 the Lambda uses, so routing, validation, CORS and error bodies are the ones AWS will serve.
 The page is served from a second port so the browser makes real cross-origin calls, as it
 will against API Gateway. Loopback only: this is a development server, not a deployment.
+
+The page reads its settings (API URL, API key) from ``config.js``. Deployed, that is the
+owner's edited file; here the server answers ``/config.js`` itself with the running API's
+URL and the key it requires (``ADVISOR_API_KEY``), so a key-protected ``make api`` works
+without editing anything. Serving a key to a loopback page shows it to nobody new.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -106,8 +112,36 @@ def _api_handler(bridge: ResolverBridge, quiet: bool) -> type[BaseHTTPRequestHan
     return ApiHandler
 
 
+CONFIG_PATH = "/config.js"
+
+
+def page_config_js(config: dict[str, str]) -> bytes:
+    """The ``config.js`` the page loads: one global, JSON-encoded (no injection)."""
+    return (
+        "// Served by `make api` (llm_advisor.api.local_server); see web/config.js.\n"
+        f"window.ADVISOR_CONFIG = {json.dumps(config, sort_keys=True)};\n"
+    ).encode()
+
+
+def set_page_config(web: ThreadingHTTPServer, config: dict[str, str]) -> None:
+    """What ``/config.js`` answers from now on (set once the API's URL is known)."""
+    web.page_config = dict(config)  # type: ignore[attr-defined]
+
+
 def _web_handler(web_dir: Path, quiet: bool) -> Callable[..., SimpleHTTPRequestHandler]:
     class WebHandler(SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            config = getattr(self.server, "page_config", None)
+            if config is not None and self.path.split("?", 1)[0] == CONFIG_PATH:
+                body = page_config_js(config)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/javascript; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().do_GET()
+
         def end_headers(self) -> None:
             self.send_header("Cache-Control", "no-store")
             super().end_headers()
@@ -160,15 +194,19 @@ def start(
     port: int = 0,
     web: ThreadingHTTPServer | None = None,
     quiet: bool = True,
+    api_key: str = "",
 ) -> LocalServers:
     """Serve ``app`` on ``host:port`` (0 = any free port) in daemon threads.
 
     The page server is bound by the caller first (``bind_web``) because the API's allowed
-    CORS origins must name the page's port before the resolver is built."""
+    CORS origins must name the page's port before the resolver is built. The page's
+    ``/config.js`` then names this API and ``api_key`` (the key ``app`` requires, if any)."""
     bridge = ResolverBridge(app)
     api = ThreadingHTTPServer((host, port), _api_handler(bridge, quiet))
     api.daemon_threads = True
     servers = LocalServers(api=api, bridge=bridge, web=web)
+    if web is not None:
+        set_page_config(web, {"api": servers.api_url, "apiKey": api_key})
     for srv in (api, web):
         if srv is None:
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,9 +21,13 @@ from llm_advisor.core.ports import (
     DayPnl,
     PnlReport,
     PositionRow,
+    RunRow,
     SignalRow,
     TradeRow,
 )
+
+if TYPE_CHECKING:
+    from llm_advisor.storage.minute_log import MinuteRow
 
 MONEY_PATTERN = r"^-?\d+(\.\d+)?$"
 Money = Annotated[
@@ -31,6 +35,10 @@ Money = Annotated[
     Field(pattern=MONEY_PATTERN, description="Exact decimal as a string", examples=["123.45"]),
 ]
 UtcTime = Annotated[datetime, Field(description="ISO-8601 in UTC, e.g. 2024-03-01T14:35:00Z")]
+RunId = Annotated[
+    str,
+    Field(description="The run these records belong to (see GET /api/runs)", examples=["live"]),
+]
 
 
 def money(x: Decimal) -> str:
@@ -153,6 +161,7 @@ class TradeOut(_Out):
 
 
 class TradesResponse(_Out):
+    run_id: RunId
     start_date: date
     end_date: date
     symbol: str | None
@@ -190,6 +199,7 @@ class EquityPointOut(_Out):
 
 
 class PnlResponse(_Out):
+    run_id: RunId
     start_date: date
     end_date: date
     days: list[DayPnlOut]
@@ -201,8 +211,9 @@ class PnlResponse(_Out):
     equity_curve: list[EquityPointOut]
 
     @classmethod
-    def of(cls, p: PnlReport) -> PnlResponse:
+    def of(cls, p: PnlReport, run_id: str) -> PnlResponse:
         return cls(
+            run_id=run_id,
             start_date=p.start_date,
             end_date=p.end_date,
             days=[DayPnlOut.of(d) for d in p.days],
@@ -225,12 +236,25 @@ class PositionOut(_Out):
     side: str
     qty: int
     entry_price: Money
-    entry_time: UtcTime
-    mark_price: Money | None
-    unrealized_pnl: Money | None
-    stop_price: Money | None
-    target_price: Money | None
-    client_order_id: str
+    entry_time: UtcTime = Field(description="When the position opened (the entry's fill)")
+    mark_price: Money | None = Field(description="The broker's current price at the last run")
+    unrealized_pnl: Money | None = Field(description="The broker's figure; null once closed")
+    stop_price: Money | None = Field(description="The working stop leg (null without one)")
+    target_price: Money | None = Field(description="The working take-profit leg")
+    client_order_id: str | None = Field(
+        description="The bracket entry (plan) it came from; null when none of our orders did"
+    )
+    status: Literal["open", "closed"]
+    setup: str | None
+    stop_status: str | None = Field(description="Broker status of the stop leg, e.g. held")
+    target_status: str | None
+    closed_at: UtcTime | None
+    exit_price: Money | None
+    realized_pnl: Money | None
+    exit_reason: str | None = Field(
+        description="stop, target, eod, kill_switch, manual (closed at the broker), unknown"
+    )
+    updated_at: UtcTime | None = Field(description="The monitor run that last wrote the row")
 
     @classmethod
     def of(cls, r: PositionRow) -> PositionOut:
@@ -245,14 +269,34 @@ class PositionOut(_Out):
             stop_price=opt_money(r.stop_price),
             target_price=opt_money(r.target_price),
             client_order_id=r.client_order_id,
+            status=r.status,
+            setup=r.setup,
+            stop_status=r.stop_status,
+            target_status=r.target_status,
+            closed_at=None if r.closed_at is None else utc(r.closed_at),
+            exit_price=opt_money(r.exit_price),
+            realized_pnl=opt_money(r.realized_pnl),
+            exit_reason=r.exit_reason,
+            updated_at=None if r.updated_at is None else utc(r.updated_at),
         )
 
 
+ClosedDay = Annotated[
+    date | None, Field(description="The session of the closes (status=closed only)")
+]
+
+
 class PositionsResponse(_Out):
+    run_id: RunId
     as_of: UtcTime
+    status: Literal["open", "closed"]
+    date: ClosedDay
     items: list[PositionOut]
     total_unrealized_pnl: Money | None = Field(
         description="Sum over positions with a mark; null when no position has one"
+    )
+    total_realized_pnl: Money | None = Field(
+        description="Sum over closed positions with an exit; null for open positions"
     )
 
 
@@ -298,6 +342,7 @@ class AnalysisOut(_Out):
 
 
 class AnalysisResponse(_Out):
+    run_id: RunId
     at: UtcTime | None = Field(description="The requested time; null = latest")
     analysis: AnalysisOut | None = Field(description="null when none at or before `at`")
 
@@ -351,7 +396,51 @@ class SignalOut(_Out):
         )
 
 
+# ------------------------------------------------------------------ per-minute features
+
+
+class MinuteOut(_Out):
+    time: UtcTime = Field(description="Start of the 1-minute bar")
+    close: float
+    z: float | None = Field(description="null while the rolling window is not ready")
+    mu: float | None = Field(description="Rolling mean of the closes")
+    sigma: float | None = Field(description="Rolling standard deviation of the closes")
+    atr_5m: float | None = Field(description="5-minute ATR; null until warmed up")
+    state: str = Field(description="State after the minute: idle, mr_armed, tc_armed, ...")
+    side: Literal["long", "short"] | None = Field(
+        description="Direction while armed or in a position, else null"
+    )
+    thresholds: ThresholdsUsed = Field(description="Effective, after the analyst's multipliers")
+
+    @classmethod
+    def of(cls, r: MinuteRow) -> MinuteOut:
+        return cls(
+            time=utc(r.timestamp),
+            close=r.close,
+            z=r.z,
+            mu=r.mu,
+            sigma=r.sigma,
+            atr_5m=r.atr_5m,
+            state=r.state,
+            side="long" if r.side > 0 else "short" if r.side < 0 else None,
+            thresholds=ThresholdsUsed(
+                mr_arm_z=r.mr_arm_z,
+                mr_trigger_z=r.mr_trigger_z,
+                tc_arm_z=r.tc_arm_z,
+                tc_trigger_z=r.tc_trigger_z,
+            ),
+        )
+
+
+class FeaturesResponse(_Out):
+    run_id: RunId
+    symbol: str
+    date: date
+    items: list[MinuteOut] = Field(description="One per logged minute, oldest first")
+
+
 class SignalsResponse(_Out):
+    run_id: RunId
     start_date: date
     end_date: date
     symbol: str | None
@@ -359,3 +448,40 @@ class SignalsResponse(_Out):
     limit: int
     offset: int
     next_offset: int | None = Field(description="offset of the next page; null on the last")
+
+
+# ------------------------------------------------------------------ runs
+
+
+class RunOut(_Out):
+    run_id: str
+    kind: Literal["live", "paper", "local", "replay", "sweep"] = Field(
+        description="live/paper: the broker account; local: a simulated day; "
+        "replay/sweep: a backtest (never part of the default view)"
+    )
+    label: str
+    start_date: date | None = Field(description="First session (the run's, else traded)")
+    end_date: date | None = Field(description="Last session (the run's, else traded)")
+    symbols: list[str]
+    created_at: UtcTime
+    trades: int
+    realized_pnl: Money
+
+    @classmethod
+    def of(cls, r: RunRow) -> RunOut:
+        return cls(
+            run_id=r.run_id,
+            kind=r.kind,
+            label=r.label,
+            start_date=r.start_date,
+            end_date=r.end_date,
+            symbols=list(r.symbols),
+            created_at=utc(r.created_at),
+            trades=r.trades,
+            realized_pnl=money(r.realized_pnl),
+        )
+
+
+class RunsResponse(_Out):
+    default_run_id: str = Field(description="The run the other endpoints show without `run`")
+    items: list[RunOut] = Field(description="Newest first")

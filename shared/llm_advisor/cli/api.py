@@ -1,5 +1,8 @@
 """``python -m llm_advisor api``: serve the portfolio API and its page on loopback.
 
+With ``ADVISOR_API_KEY`` set, every API request needs that ``x-api-key`` (as the deployed
+API does by default); the page served here is handed the key through its ``/config.js``.
+
 ``--write-openapi PATH`` regenerates the committed OpenAPI document instead of serving.
 """
 
@@ -19,7 +22,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "api",
         help="serve the portfolio REST API (and the example page) on 127.0.0.1",
-        description=__doc__,
+        description=(__doc__ or "").replace("``", ""),
     )
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="API port (default 8080; 0 = any)")
@@ -80,10 +83,15 @@ def run(args: argparse.Namespace) -> int:
         web_port = web.server_address[1]
         origins += [f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}"]
 
-    settings = ApiSettings(db_url=db_url, cors_origins=tuple(dict.fromkeys(origins)))
+    settings = ApiSettings(
+        db_url=db_url,
+        cors_origins=tuple(dict.fromkeys(origins)),
+        api_key=settings.api_key,
+        account_run=settings.account_run,
+    )
     app = app_from_settings(settings)
     try:
-        servers = start(app, args.host, args.port, web=web, quiet=False)
+        servers = start(app, args.host, args.port, web=web, quiet=False, api_key=settings.api_key)
     except OSError as exc:
         if web is not None:
             web.server_close()
@@ -92,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
     if servers.web_url:
         print(f"page  {servers.web_url}/?api={servers.api_url}")
     print(f"CORS  {', '.join(settings.cors_origins)}")
+    if settings.api_key:
+        print("key   required (x-api-key = $ADVISOR_API_KEY; the page gets it from /config.js)")
+    else:
+        print("key   not required (set ADVISOR_API_KEY to require one, as deployed)")
     print("Ctrl-C to stop")
     try:
         threading.Event().wait()

@@ -5,31 +5,66 @@
 2. The rules-analyst run stored in the local SQLite database (``make api`` serves it).
 3. One simulated trading day driven through the real Lambda handlers in-process (moto for
    AWS, the Alpaca stand-in for the broker), checked trade for trade against the replay.
+
+The week and the day are two runs (kinds ``replay`` and ``local``): the page shows one at a
+time, the simulated day by default, and the demo prints the page address of each.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from llm_advisor.core.config import DEFAULT_WATCHLIST, StrategyConfig
+from llm_advisor.core.config import DEFAULT_WATCHLIST, StrategyConfig, load_environment
+from llm_advisor.core.progress import add_output_options, apply_output_options, json_document
 from llm_advisor.replay.summary import render
 
 DEFAULT_DB = "sqlite:///data/llm_advisor.sqlite3"
+PAGE_URL = "http://127.0.0.1:8081"  # where `make api` serves the page (cli/api.py --web-port)
+DAILY_SESSIONS = 260  # a year of synthetic daily bars: the bias model's features need it
+
+
+def page_url(run_id: str) -> str:
+    return f"{PAGE_URL}/?run={run_id}"
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="simulated week + simulated day through the handlers")
-    p.add_argument("--start", type=date.fromisoformat, default=date(2026, 3, 2))
-    p.add_argument("--sessions", type=int, default=5)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--symbols", default=",".join(DEFAULT_WATCHLIST))
-    p.add_argument("--db", default=os.environ.get("ADVISOR_DB_URL", DEFAULT_DB))
-    p.add_argument("--out", type=Path, default=Path("out/demo"))
+    p.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2026, 3, 2),
+        help="first synthetic session YYYY-MM-DD, also the simulated day (default 2026-03-02)",
+    )
+    p.add_argument("--sessions", type=int, default=5, help="sessions in the week (default 5)")
+    p.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    p.add_argument(
+        "--symbols",
+        default=",".join(DEFAULT_WATCHLIST),
+        help=f"comma-separated (default {','.join(DEFAULT_WATCHLIST)})",
+    )
+    p.add_argument(
+        "--db",
+        default=load_environment().get("ADVISOR_DB_URL", DEFAULT_DB),
+        help=f"database URL the runs are stored in (default $ADVISOR_DB_URL or {DEFAULT_DB})",
+    )
+    p.add_argument(
+        "--account-equity",
+        type=float,
+        default=100_000.0,
+        help="the simulated day's broker account equity (the live engine sizes from it)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/demo"),
+        help="folder for trades.csv, signals.csv and the retrieval documents (out/demo)",
+    )
     p.add_argument("--skip-day", action="store_true", help="skip the handler-driven day")
+    add_output_options(p, "print one JSON document (run ids, summaries, page links) on stdout")
     p.set_defaults(func=run)
 
 
@@ -62,11 +97,18 @@ def _changed_decisions(neutral: Any, rules: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_output_options(args)
+    with json_document(args.json) as doc:
+        return _run(args, doc)
+
+
+def _run(args: argparse.Namespace, doc: dict[str, Any]) -> int:
     from llm_advisor.premarket.bias.model import load_bias_model
     from llm_advisor.premarket.pipeline import daily_from_minutes
     from llm_advisor.replay import inputs
     from llm_advisor.replay.outputs import write_outputs
     from llm_advisor.replay.premarket import ReplayPremarket
+    from llm_advisor.replay.report import REPORT, write_report
     from llm_advisor.replay.runner import run_replay
     from llm_advisor.storage.replay_store import record_replay
     from llm_advisor.storage.repository import open_repository
@@ -96,19 +138,36 @@ def run(args: argparse.Namespace) -> int:
     print(f"-- decisions that differ ({len(changed)} shown):")
     print("\n".join(changed) if changed else "  none")
     write_outputs(args.out, rules.trades, rules.signals, rules.summary)
+    title = f"Demo week {inp.start}..{inp.end}, rules analyst"
+    reports = [write_report(args.out, rules, inp.bars, title)]
     repo = open_repository(args.db, migrate_schema=True)
-    run_id = record_replay(repo, rules)
-    print(f"== 2. stored run {run_id} in {args.db}; files in {args.out}/")
+    try:
+        run_id = record_replay(repo, rules, label=f"demo week {inp.start}..{inp.end} (replay)")
+    finally:
+        repo.close()
+    print(f"== 2. stored replay run {run_id} in {args.db}; files in {args.out}/")
+    runs = [("replay of the week", run_id)]
+    doc.update(week={"run_id": run_id, "neutral": neutral.summary, "rules": rules.summary})
     if not args.skip_day:
-        _day(args, symbols)
-    print("next: `make api` and open the page it prints to browse these results")
+        runs.append(("simulated day (the page's default)", _day(args, symbols, doc)))
+        _export_rag(args.db, args.start, args.out)
+        reports.append(args.out / "day" / REPORT)  # written by _day once parity holds
+    print("next: `make api`, then open")
+    for what, rid in runs:
+        print(f"  {page_url(rid)}   {what}")
+    doc.update(db=args.db, out=str(args.out), pages=[page_url(rid) for _, rid in runs])
+    print("reports (open from disk in a browser, no server needed):")
+    for path in reports:
+        print(f"  {path.resolve().as_uri()}")
     return 0
 
 
-def _day(args: argparse.Namespace, symbols: list[str]) -> None:
+def _day(args: argparse.Namespace, symbols: list[str], doc: dict[str, Any]) -> str:
+    """Run the handler-driven day (its own ``local`` run) and return that run's id."""
     from llm_advisor.analysis.rules import RulesAnalyst
     from llm_advisor.local.day import parity_key, run_local_day, synthetic_day_bars
     from llm_advisor.replay.premarket import PremarketInfo
+    from llm_advisor.replay.report import write_report
     from llm_advisor.replay.runner import run_replay
 
     day, history = args.start, 12
@@ -117,16 +176,27 @@ def _day(args: argparse.Namespace, symbols: list[str]) -> None:
     print("       Alpaca stand-in, the rules analyst, the database above)")
     bars = synthetic_day_bars(day, symbols, args.seed, history)
     result = run_local_day(
-        day, symbols, seed=args.seed, db_url=args.db, history_sessions=history, bars=bars
+        day,
+        symbols,
+        seed=args.seed,
+        db_url=args.db,
+        history_sessions=history,
+        bars=bars,
+        account_equity=args.account_equity,
+        daily_sessions=DAILY_SESSIONS,
+        quiet_alerts=True,  # listed below instead of interleaved with the report
     )
     print(result.report())
-    config = StrategyConfig()
+    _print_alerts(result.alerts)
+    # The replay sizes from its own equity: the broker account's, for a like-for-like check.
+    config = StrategyConfig(starting_equity=args.account_equity)
     replay = run_replay(
         config,
         bars,
         day,
         day,
         RulesAnalyst(config),
+        daily=result.daily,
         analyst_name="rules",
         premarket=lambda _d: PremarketInfo(biases=dict(result.daily_bias)),
     )
@@ -135,8 +205,42 @@ def _day(args: argparse.Namespace, symbols: list[str]) -> None:
     if mine == theirs:
         print(f"   parity with the in-process replay: identical ({len(mine)} trades)")
     else:
-        print("   PARITY BROKEN: the handlers' day and the replay differ")
+        # on stderr: an error, shown even with --json
+        print("   PARITY BROKEN: the handlers' day and the replay differ", file=sys.stderr)
         for a, b in zip(mine, theirs, strict=False):
             if a != b:
-                print(f"     handlers {a}\n     replay   {b}")
+                print(f"     handlers {a}\n     replay   {b}", file=sys.stderr)
         raise SystemExit(1)
+    title = f"Demo simulated day {day}: the replay of the handlers' day (identical trades)"
+    write_report(args.out / "day", replay, bars, title)
+    print(f"   stored as run {result.run_id}")
+    doc["day"] = {**result.summary, "parity": "identical"}
+    return result.run_id
+
+
+def _print_alerts(alerts: list[Any], shown: int = 8) -> None:
+    """The alerts the day raised (what the owner's e-mail or terminal would have shown)."""
+    from llm_advisor.notify.adapters import line
+
+    print(f"   alerts raised: {len(alerts)}")
+    for a in alerts[:shown]:
+        print(f"     {line(a)}")
+    if len(alerts) > shown:
+        print(f"     ... and {len(alerts) - shown} more")
+
+
+def _export_rag(db: str, day: date, out: Path) -> None:
+    """Export the simulated day for retrieval (documents under ``out/rag``, vectors in
+    ``rag_documents``) so the chat has something to answer from."""
+    from datetime import UTC, datetime
+
+    from llm_advisor.rag.embedders import resolve_embedder
+    from llm_advisor.rag.export import DirSink, export_day
+    from llm_advisor.storage.repository import open_repository
+
+    repo = open_repository(db, migrate_schema=True)
+    try:
+        result = export_day(repo, day, DirSink(out), resolve_embedder(), datetime.now(UTC))
+    finally:
+        repo.close()
+    print(f"== 4. retrieval documents: {result.line()}")

@@ -2,14 +2,17 @@
 
 Every minute on the wall clock it runs the same service functions the Lambdas run - the
 tick (``run_tick``), the executor for each published plan (``execute_plan``), the position
-monitor (``run_monitor``: fills, equity, daily-loss kill switch, EOD flatten) and, on its
-interval, the market analysis - against Alpaca paper (or the local stand-in through
-``ADVISOR_ALPACA_URL_OVERRIDE``). It reconciles with the broker at start and every
-``--reconcile-minutes``; Ctrl-C stops it between two steps.
+monitor (``run_monitor``: fills, positions, reconciliation, equity, daily-loss kill switch,
+EOD flatten) and, on its interval, the market analysis - against Alpaca paper (or the local
+stand-in through ``ADVISOR_ALPACA_URL_OVERRIDE``). The monitor's reconciliation is the one
+the Lambda runs; the loop also runs it strictly at start and every ``--reconcile-minutes``
+in which the monitor did not (outside sessions). Ctrl-C stops it between two steps.
 
 Only this driver reads the wall clock (``SystemClock``); each step gets ``now`` explicitly.
 Transient outside failures (throttling, 5xx, timeouts) skip to the next minute, which
 repeats whatever did not happen (every step is idempotent); anything else stops the loop.
+Like the handlers, each step records the status heartbeats and raises the alerts
+(``notify/watch.py``); alerts print one line each on stderr (``--quiet-alerts``: not).
 """
 
 from __future__ import annotations
@@ -18,18 +21,19 @@ import argparse
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import requests
 
-from llm_advisor.alpaca.reconcile import Discrepancy, OurPosition, Reconciliation
+from llm_advisor.alpaca.reconcile import Discrepancy, Reconciliation
 from llm_advisor.alpaca.tracker import TradeTracker
 from llm_advisor.core.clock import Clock, SystemClock
 from llm_advisor.core.errors import RetryableError, UserError
+from llm_advisor.notify.watch import engine_counts
 
 log = logging.getLogger("llm_advisor.live")
 
@@ -44,19 +48,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--reconcile-minutes", type=int, default=15, help="reconcile every N minutes")
     p.add_argument("--lag-seconds", type=float, default=3.0, help="wait after each minute mark")
+    p.add_argument(
+        "--quiet-alerts", action="store_true", help="record alerts without printing them"
+    )
     p.set_defaults(func=run)
-
-
-def _ours_from_records(records: Any) -> list[OurPosition]:
-    """Open positions as the database has them (PortfolioQueries.open_positions)."""
-    rows = records.open_positions() if hasattr(records, "open_positions") else []
-    out = []
-    for r in rows:
-        sign = -1 if str(r.side) == "short" else 1
-        out.append(
-            OurPosition(r.symbol, sign * int(r.qty), Decimal(r.entry_price), r.client_order_id)
-        )
-    return out
 
 
 def _transient(exc: BaseException) -> bool:
@@ -86,7 +81,30 @@ class PaperLoop:
             self.on_discrepancy(d)
 
     def reconcile(self, now: datetime) -> Reconciliation:
-        result = self.tracker.reconcile(_ours_from_records(self.container.repository))
+        """The start-up (and, outside sessions, periodic) check: the position monitor's own
+        reconciliation (``execution.monitor.reconcile_broker``), strict - every difference
+        between the database and the broker is reported, even one our orders explain, so a
+        restart learns what changed while it was down - and the position book written."""
+        from llm_advisor.execution.monitor import PositionBook, reconcile_broker, todays_trades
+
+        c = self.container
+        orders = c.broker.list_orders("all")
+        self.tracker.ingest_all(orders)  # the in-memory bracket view a restart rebuilds
+        records = c.repository
+        rows = records.open_positions() if hasattr(records, "open_positions") else []
+        synced = reconcile_broker(
+            now,
+            c.broker,
+            rows,
+            orders,
+            c.broker.list_positions(),
+            todays_trades(orders, now, getattr(c, "config", None)),
+            strict=True,
+            report=self._report,
+        )
+        if isinstance(records, PositionBook):
+            records.sync_positions(synced.held, synced.closed, now)
+        result = synced.reconciliation
         self.last_reconcile = now
         log.info(
             "reconciled: %d broker positions, realized %s, %d discrepancies",
@@ -103,19 +121,41 @@ class PaperLoop:
         from llm_advisor.live.tick import run_market_analysis, run_tick
 
         c = self.container
+        watch = getattr(c, "watch", None)  # status and alerts (notify/watch.py), if wired
+        started = time.monotonic()
         tick = run_tick(now, c.tick_deps())
+        if watch is not None:
+            day = tick.session_day
+            watch.after_tick(
+                tick, time.monotonic() - started, engine_counts(c.state, day) if day else None
+            )
         executed = []
         for plan in c.plans.drain():
-            done = execute_plan(
-                plan, now, c.broker, c.repository, lambda d: kill_switch_active(c.state, d)
+            done = execute_plan(  # staleness on the processing time, after the tick's work
+                plan,
+                c.clock.now(),
+                c.broker,
+                c.repository,
+                lambda d: kill_switch_active(c.state, d),
+                max_age=timedelta(seconds=c.settings.max_plan_age_seconds),
             )
             executed.append(done.outcome)
-        monitor = run_monitor(now, c.broker, c.repository, c.state, c.config)
+        if watch is not None and executed:
+            watch.after_executor(now, [{"outcome": o} for o in executed])
+        # The monitor is the reconciliation (positions, legs, fills, manual closes) every
+        # session minute; its discrepancies reach the same hook as the start-up check's.
+        monitor = run_monitor(now, c.broker, c.repository, c.state, c.config, self._report)
+        if getattr(monitor, "status", None) == "reconciled":
+            self.last_reconcile = now
+        if watch is not None:
+            watch.after_monitor(monitor, c.queue_depths.depths())
         # Every session minute: the service itself acts only at the session's analysis times
         # (09:45 + k x interval, as replay); an interval counted from whenever the loop
         # started would analyse at other minutes, or (gated) never.
         if tick.session_day is not None:
             analysis = run_market_analysis(now, c.analysis_deps())
+            if watch is not None:
+                watch.after_analysis(analysis)
             if analysis.status == "analysed":
                 self.last_analysis = now
         if self.last_reconcile is None or now - self.last_reconcile >= self.reconcile_every:
@@ -167,6 +207,13 @@ def run(args: argparse.Namespace) -> int:
     container = Container(clock=SystemClock())
     container.settings = container.settings.model_copy(update={"alpaca_paper": True})
     container.alpaca_keys  # noqa: B018 - fail now with the variable's name, not at 09:31
+    if not container.aws:  # alerts: one stderr line each (SNS only in the deployment)
+        from llm_advisor.notify.adapters import PrintingNotifier
+
+        container.__dict__["notifier"] = PrintingNotifier(quiet=args.quiet_alerts)
+    # The tick validates each signal (ADVISOR_VALIDATOR, default the analyst's chain): say
+    # which, and fail on a bad chain now rather than at the first signal.
+    log.info("trade validation: %s", container.validator_chain if container.validator else "off")
     loop = PaperLoop(container, reconcile_every=timedelta(minutes=args.reconcile_minutes))
     stop = threading.Event()
 

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,7 +44,11 @@ def format_validation_error(
     """One line per problem: which variable, which value, what is allowed."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(model)"
+        if not e["loc"]:
+            # a rule across fields: its message names them; the whole input is noise
+            lines.append(str(e["msg"]).removeprefix("Value error, "))
+            continue
+        loc = ".".join(str(p) for p in e["loc"])
         top = str(e["loc"][0]) if e["loc"] else ""
         name = (source_names or {}).get(top, loc)
         value = e.get("input")
@@ -109,6 +114,9 @@ class StrategyConfig(BaseModel):
         2.0, gt=0, le=100, description="percent of start-of-day equity"
     )
     max_open_positions: int = Field(5, ge=1, le=1000)
+    risk_budget_check: bool = Field(
+        False, description="reject entries whose risk to the stops could breach the daily limit"
+    )
     # Timers
     arm_timeout_bars: int = Field(30, ge=1, le=390)
     cooldown_bars: int = Field(5, ge=1, le=390)
@@ -124,8 +132,10 @@ class StrategyConfig(BaseModel):
     starting_equity: float = Field(100_000.0, gt=0, le=1e12)
     slippage_bps: float = Field(0.0, ge=0, le=500)
     commission_per_share: float = Field(0.0, ge=0, le=1)
-    # Trade validation
-    validation_enabled: bool = False
+    # Trade validation: on (the plan). It runs only where a driver has a validator: the live
+    # tick, ``live --paper`` and the local day (ADVISOR_VALIDATOR, default the analyst's
+    # chain); a plain replay has none unless asked (``replay --validator NAME``).
+    validation_enabled: bool = True
     validation_failure_policy: Literal["allow", "reject"] = "allow"
 
     _times = field_validator(
@@ -146,7 +156,35 @@ class StrategyConfig(BaseModel):
             raise ValueError("trading_window_start must be before trading_window_end")
         if not (self.mr_trigger_z < self.mr_arm_z < self.mr_abort_z):
             raise ValueError("need mr_trigger_z < mr_arm_z < mr_abort_z")
+        self._risk_settings_can_work()
         return self
+
+    def _risk_settings_can_work(self) -> None:
+        """Refuse risk settings that contradict each other, before a single trade is made.
+
+        A daily loss limit below one trade's planned risk is breached by that trade alone
+        at its own stop (issue 11: 0.1 % with 1 % per trade overshot by 277 %). A position
+        cap below the per-trade risk makes that risk unreachable: a long cannot lose more
+        than its notional, so ``max_risk_per_trade`` would be a number that does nothing.
+        """
+        if self.daily_loss_limit_pct < self.max_risk_per_trade:
+            raise ValueError(
+                f"daily_loss_limit_pct={self.daily_loss_limit_pct} is below "
+                f"max_risk_per_trade={self.max_risk_per_trade}: one trade stopped out would "
+                "breach the daily limit; raise the limit or lower the risk per trade"
+            )
+        if self.max_position_pct < self.max_risk_per_trade:
+            raise ValueError(
+                f"max_position_pct={self.max_position_pct} is below "
+                f"max_risk_per_trade={self.max_risk_per_trade}: a position capped at that "
+                "share of equity can never risk that much; lower max_risk_per_trade"
+            )
+        if self.end_of_day_close_time < self.trading_window_end:
+            raise ValueError(
+                f"end_of_day_close_time={self.end_of_day_close_time:%H:%M} is before "
+                f"trading_window_end={self.trading_window_end:%H:%M}: entries signalled "
+                "after the flatten would be cancelled before they fill"
+            )
 
     def config_hash(self) -> str:
         """Stable short hash of every parameter: identifies a run's configuration."""
@@ -181,21 +219,73 @@ def parse_set_args(items: list[str] | None) -> dict[str, str]:
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """Minimal .env reader (KEY=VALUE lines, # comments, optional quotes)."""
+    """Minimal .env reader (KEY=VALUE lines, # comments, optional quotes, ``export``)."""
     out: dict[str, str] = {}
-    if not path.exists():
+    if not path.is_file():
         return out
     for raw in path.read_text().splitlines():
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         k, v = line.split("=", 1)
-        out[k.strip()] = v.strip().strip("'\"")
+        k = k.strip().removeprefix("export ").strip()
+        out[k] = v.strip().strip("'\"")
     return out
 
 
-def strategy_from_env(env: Mapping[str, str]) -> StrategyConfig:
-    """Build the strategy config from ``ADVISOR_<FIELD>`` variables."""
+AWS_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV")
+_DOTENV_CACHE: dict[Path, tuple[tuple[int, int, int], dict[str, str]]] = {}
+
+
+def in_aws(env: Mapping[str, str]) -> bool:
+    """True inside a Lambda (or another AWS runtime that sets these): no ``.env`` there."""
+    return any(env.get(name) for name in AWS_MARKERS)
+
+
+def _dotenv_cached(path: Path) -> dict[str, str]:
+    """``read_dotenv`` once per file version: every settings read in a process is cheap, and
+    an edited ``.env`` (a test writing one, a long-running loop) is picked up."""
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    key = path.resolve()
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    hit = _DOTENV_CACHE.get(key)
+    if hit is None or hit[0] != stamp:
+        hit = (stamp, read_dotenv(path))
+        _DOTENV_CACHE[key] = hit
+    return dict(hit[1])
+
+
+def load_environment(
+    env: Mapping[str, str] | None = None, dotenv: Path | None = None
+) -> Mapping[str, str]:
+    """THE settings reader: every entry point (CLI, ``live --paper``, the Lambdas' container,
+    the local day, scripts/invoke.py) gets its variables here and nowhere else.
+
+    - ``env`` given: exactly that mapping (tests, the local day's hermetic handlers);
+    - otherwise the process environment, and, outside AWS (no ``AWS_LAMBDA_FUNCTION_NAME`` /
+      ``AWS_EXECUTION_ENV``), ``.env`` in the working directory (or ``dotenv``) under it: a
+      variable set in the process wins over the same one in ``.env``. A Lambda never reads a
+      file that happens to be in its package, so its settings are the template's alone.
+
+    The process environment is read on every call (``scripts/invoke.py`` and the local day
+    set variables as they go); only the parsed ``.env`` is cached, per file version.
+    """
+    if env is not None:
+        return dict(env)
+    process = dict(os.environ)
+    if in_aws(process):
+        return process
+    merged = _dotenv_cached(Path(".env") if dotenv is None else dotenv)
+    merged.update(process)
+    return merged
+
+
+def strategy_from_env(env: Mapping[str, str] | None = None) -> StrategyConfig:
+    """Build the strategy config from ``ADVISOR_<FIELD>`` variables (``load_environment``)."""
+    env = load_environment(env)
     values: dict[str, str] = {}
     names: dict[str, str] = {}
     for field in StrategyConfig.model_fields:
@@ -215,9 +305,14 @@ class AppSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     watchlist: tuple[str, ...] = DEFAULT_WATCHLIST
-    analyst: Literal["rules", "bedrock", "anthropic", "replay", "neutral"] = "rules"
+    # a provider or fallback chain ("bedrock,anthropic,neutral"): analysis/providers.py
+    analyst: str = "rules"
+    # empty: the analyst's chain (``rules`` by default, offline and free); asked about every
+    # signal that passed the risk guards when ADVISOR_VALIDATION_ENABLED (default true)
+    validator: str = ""
     bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     anthropic_model: str = "claude-haiku-4-5"
+    openai_model: str = "gpt-4.1-mini"
     aws_region: str = "us-east-1"
     db_url: str = "sqlite:///data/llm_advisor.sqlite3"
     alpaca_paper: bool = True
@@ -228,7 +323,69 @@ class AppSettings(BaseModel):
     signal_queue_url: str = ""
     archive_bucket: str = ""
     llm_daily_budget_usd: float = Field(1.0, ge=0, le=1000, description="US dollars per day")
+    # An LLM multiplier outside [min, max] (or non-finite) makes the whole answer invalid
+    # (neutral advice), instead of being clamped to the most extreme allowed value.
+    llm_plausible_min: float = Field(
+        0.25, gt=0, lt=1, description="smallest believable LLM multiplier (0 < min < 1)"
+    )
+    llm_plausible_max: float = Field(
+        4.0, gt=1, le=100, description="largest believable LLM multiplier (1 < max <= 100)"
+    )
+    # Live sizing equity is the broker's (start-of-day equity + today's realized P/L); this
+    # optional ceiling lets a large account trade the strategy at a smaller size.
+    max_sizing_equity: Decimal | None = Field(
+        None, gt=0, le=10**12, description="US dollars; caps the broker equity used for sizing"
+    )
+    # A plan older than this (from its signal bar's close to the executor's clock) is refused:
+    # placed at the market minutes late it fills far from the price the signal saw.
+    max_plan_age_seconds: int = Field(
+        90, ge=10, le=600, description="seconds from the signal bar's close to the order"
+    )
+    # The live tick waits up to this long for last-minute bars the feed publishes late, then
+    # leaves that minute for the next tick (live/bars.py). 0: no wait, no held minute.
+    bar_wait_seconds: float = Field(
+        5.0, ge=0, le=30, description="seconds the live tick waits for the last minute's bars"
+    )
+    # The per-minute log (live_loop_minutes) keeps this many days of the run's rows; the
+    # session's last tick deletes older ones (bounded). 0: keep forever.
+    minute_log_retention_days: int = Field(
+        30, ge=0, le=36500, description="days of per-minute log kept; 0 keeps every row"
+    )
+    # Premarket's VIX history CSV, fetched with this timeout (premarket/volatility.py). The
+    # template sets CBOE's; "" (the default, so tests and offline runs never reach out): no
+    # index, SPY's realised volatility is the figure, labelled "spy-realized".
+    vix_source_url: str = ""
+    vix_timeout_seconds: float = Field(5.0, gt=0, le=30, description="seconds")
+    # The LLM premarket paragraph: "auto" writes it when the analyst is an LLM, "off" never.
+    premarket_llm: Literal["auto", "off"] = "auto"
+    # Alerts (notify/): the SNS topic in AWS ("" locally: one stderr line per alert), the
+    # signal DLQ whose depth the monitor reads, and how many bad or late bars in one tick
+    # make an alert (0: never).
+    alert_topic_arn: str = ""
+    signal_dlq_url: str = ""
+    alert_bad_bars: int = Field(
+        5, ge=0, le=100_000, description="bad or late bars in one tick that raise an alert"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("max_sizing_equity", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("analyst", "validator")
+    @classmethod
+    def _chain(cls, v: str, info: Any) -> str:
+        from pydantic_core import PydanticCustomError
+
+        from llm_advisor.core.providers import chain_text, parse_chain
+
+        if info.field_name == "validator" and not v.strip():
+            return ""
+        try:
+            return chain_text(parse_chain(v))
+        except ValueError as exc:  # no "Value error, " prefix in the one-line message
+            raise PydanticCustomError("provider_chain", "{why}", {"why": str(exc)}) from None
 
     @field_validator("watchlist", mode="before")
     @classmethod
@@ -256,11 +413,8 @@ class AppSettings(BaseModel):
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> AppSettings:
-    """Read ``AppSettings`` from the environment (and ``.env`` in the working directory)."""
-    if env is None:
-        merged = read_dotenv(Path(".env"))
-        merged.update(os.environ)
-        env = merged
+    """Read ``AppSettings`` from ``load_environment`` (``.env`` included outside AWS)."""
+    env = load_environment(env)
     values: dict[str, str] = {}
     names: dict[str, str] = {}
     for field in AppSettings.model_fields:

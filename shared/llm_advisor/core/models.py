@@ -63,6 +63,7 @@ class RejectReason(StrEnum):
     SIZE_ZERO = "size_zero"
     KILL_SWITCH = "kill_switch"
     MAX_POSITIONS = "max_positions"
+    DAILY_RISK = "daily_risk"  # opt-in: StrategyConfig.risk_budget_check
     VALIDATION = "llm_rejected"
 
 

@@ -8,6 +8,7 @@ chooses which adapter is wired in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, Protocol, runtime_checkable
@@ -20,11 +21,13 @@ from llm_advisor.core.models import TradePlan
 
 __all__ = [
     "Account",
+    "Alert",
     "BrokerOrder",
     "BrokerPort",
     "BrokerPosition",
     "Clock",
     "MarketDataPort",
+    "NotifierPort",
     "ObjectStorePort",
     "StateStorePort",
     "Timeframe",
@@ -64,10 +67,14 @@ class _Wire(BaseModel):
 
 
 class Account(_Wire):
+    """The broker account. ``last_equity`` is the equity as of the previous close (Alpaca's
+    field): a live session sizes from it, a figure that stays put through the day."""
+
     equity: Decimal
     cash: Decimal
     buying_power: Decimal
     trading_blocked: bool = False
+    last_equity: Decimal | None = None
 
 
 class BrokerOrder(_Wire):
@@ -89,6 +96,10 @@ class BrokerOrder(_Wire):
     stop_price: Decimal | None = None
     submitted_at: datetime | None = None
     filled_at: datetime | None = None
+    # Set only by ``submit_bracket``: True when the broker refused the client order id as
+    # already taken, i.e. another submission (a concurrent executor) placed this order.
+    # The executor reports such a submit as ``duplicate``, never as its own ``submitted``.
+    duplicate: bool = False
 
 
 class BrokerPosition(_Wire):
@@ -97,6 +108,7 @@ class BrokerPosition(_Wire):
     avg_entry_price: Decimal
     market_value: Decimal | None = None
     unrealized_pl: Decimal | None = None
+    current_price: Decimal | None = None  # the broker's mark (Alpaca's current_price)
 
 
 @runtime_checkable
@@ -104,7 +116,8 @@ class BrokerPort(Protocol):
     """Places bracket orders exactly once (by ``client_order_id``) and reports state."""
 
     def submit_bracket(self, plan: TradePlan) -> BrokerOrder:
-        """Submit; if the client order id already exists, return the existing order."""
+        """Submit; if the broker refuses the client order id as already taken, return the
+        existing order with ``duplicate=True`` (it was placed by another submission)."""
         ...
 
     def get_order(self, client_order_id: str) -> BrokerOrder | None: ...
@@ -148,9 +161,51 @@ class SessionDates(Protocol):
     def __call__(self, start: date, end: date) -> list[date]: ...
 
 
+AlertSeverity = Literal["info", "warning", "critical"]
+
+
+class Alert(_Wire):
+    """One message for the owner (a fill, an exit, the kill switch, a dead tick, ...).
+
+    ``key`` names the event, not the sending: the alert log refuses a key it has seen, so a
+    rerun of the same minute never alerts twice (``notify/watch.py``)."""
+
+    key: str
+    kind: str  # fill | exit | kill_switch | analyst_fallback | validator_fallback | ...
+    severity: AlertSeverity
+    at: datetime
+    subject: str
+    message: str
+
+
+@runtime_checkable
+class NotifierPort(Protocol):
+    """Where alerts go: SNS in AWS, one stderr line locally, a list in tests. ``notify``
+    delivers or raises; the caller decides whether a failed delivery matters."""
+
+    def notify(self, alert: Alert) -> None: ...
+
+
 # ---------------------------------------------------------------- portfolio read side
 # One query layer serves the REST API, the reports and (later) the chatbot. Storage
 # implements it on SQLite and PostgreSQL; the API depends only on this Protocol.
+
+
+class RunRow(_Wire):
+    """One run as the API lists it: whose records (kind), a name, dates and a small summary.
+
+    ``start_date``/``end_date`` are the run's own (a replay's range) or, for a run without
+    an end (the account, a local day), the first and last session it has trades for."""
+
+    run_id: str
+    kind: Literal["live", "paper", "local", "replay", "sweep"]
+    label: str
+    start_date: date | None = None
+    end_date: date | None = None
+    symbols: list[str] = []
+    created_at: datetime
+    trades: int = 0
+    realized_pnl: Decimal = Decimal(0)
 
 
 class DailyBiasRow(_Wire):
@@ -223,7 +278,18 @@ class PositionRow(_Wire):
     unrealized_pnl: Decimal | None
     stop_price: Decimal | None
     target_price: Decimal | None
-    client_order_id: str
+    client_order_id: str | None  # the bracket entry (plan); None: no order of ours opened it
+    # History (storage position_history): an open row is updated by every monitor run, a
+    # closed one keeps how it ended. ``entry_time`` is when the holding opened.
+    status: Literal["open", "closed"] = "open"
+    setup: str | None = None
+    stop_status: str | None = None  # the leg's broker status: a working stop may be 'held'
+    target_status: str | None = None
+    closed_at: datetime | None = None
+    exit_price: Decimal | None = None
+    realized_pnl: Decimal | None = None
+    exit_reason: str | None = None
+    updated_at: datetime | None = None
 
 
 class AnalysisRow(_Wire):
@@ -278,6 +344,10 @@ class PortfolioQueries(Protocol):
 
     def open_positions(self) -> list[PositionRow]: ...
 
+    def closed_positions(self, day: date) -> list[PositionRow]:
+        """Positions closed during session ``day`` (New York date of the close)."""
+        ...
+
     def latest_analysis(self, at: datetime | None = None) -> AnalysisRow | None: ...
 
     def signals(
@@ -285,6 +355,15 @@ class PortfolioQueries(Protocol):
     ) -> list[SignalRow]: ...
 
     def ping(self) -> bool: ...
+
+    # Runs: every query above reads one run once ``scoped(run_id)`` names it.
+    def scoped(self, run_id: str | None) -> PortfolioQueries: ...
+
+    def runs(self) -> list[RunRow]: ...
+
+    def find_run(self, run_id: str) -> RunRow | None: ...
+
+    def latest_run(self, kinds: Sequence[str]) -> RunRow | None: ...
 
 
 # ---------------------------------------------------------------- advisor side

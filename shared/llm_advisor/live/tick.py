@@ -4,9 +4,13 @@
 minute. It owns the order of side effects that makes a crash at any point harmless:
 
 1. load the engine state (or begin today's session from the premarket context);
-2. step every complete 1-minute bar not processed yet, in order;
+2. step every complete 1-minute bar not processed yet, in order (bad bars quarantined, the
+   last minute waited for and maybe held, late bars reported: ``live.bars``), asking the
+   validator about each candidate between ``step`` and ``resume`` (``live.validation``);
+   only complete minutes reach the saved state;
 3. publish accepted plans to the queue (deterministic ``client_order_id``s);
-4. record transitions and signals (idempotent upserts);
+4. record transitions, signals, validation verdicts and the per-minute log (idempotent
+   upserts; the close's tick also applies the log's retention);
 5. LAST, save the state with a version condition.
 
 A tick that dies before 5 leaves the stored state where it was, so the next tick repeats the
@@ -22,19 +26,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from llm_advisor.core.calendar import NY, Session, is_session, minute_floor, previous_session
 from llm_advisor.core.clock import require_utc
 from llm_advisor.core.config import StrategyConfig
-from llm_advisor.core.errors import ConflictError
+from llm_advisor.core.errors import ConflictError, RetryableError, UserError
 from llm_advisor.core.models import (
     Advice,
     AnalysisResult,
@@ -45,15 +50,25 @@ from llm_advisor.core.models import (
     TradePlan,
     Transition,
 )
-from llm_advisor.core.ports import AnalystPort, MarketDataPort, StateStorePort, TradeValidatorPort
+from llm_advisor.core.ports import (
+    Account,
+    AnalystPort,
+    MarketDataPort,
+    StateStorePort,
+    TradeValidatorPort,
+)
+from llm_advisor.data.bar_checks import Reject, check_bars
+from llm_advisor.engine.sizing import SessionAccount, session_account
 from llm_advisor.execution.monitor import kill_switch_active, kill_switch_key
-from llm_advisor.live.bars import MinuteBars
-from llm_advisor.live.engine import Engine, StepResult, session_for_config
+from llm_advisor.live.bars import BarWait, collect_minutes
+from llm_advisor.live.engine import Engine, MinuteFeatures, StepResult, session_for_config
 from llm_advisor.live.schedule import is_analysis_time
+from llm_advisor.live.validation import ValidationRecord, step_minute
 
 log = logging.getLogger(__name__)
 ONE_MINUTE = timedelta(minutes=1)
-NS_MIN = 60_000_000_000
+WATCH_KEY = "late_watch"  # the late-bar watch list, saved next to the engine's own state
+_NONFINITE = "$nonfinite"
 
 
 # ---------------------------------------------------------------- keys and codec
@@ -65,13 +80,37 @@ def advice_key(day: date) -> str:
     return f"advice#{day.isoformat()}"
 
 
+def _tag_nonfinite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return {_NONFINITE: repr(obj)}  # 'nan', 'inf', '-inf'
+    if isinstance(obj, Mapping):
+        return {k: _tag_nonfinite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_tag_nonfinite(v) for v in obj]
+    return obj
+
+
+def _untag_nonfinite(d: dict[str, Any]) -> Any:
+    if len(d) == 1 and _NONFINITE in d:
+        return float(d[_NONFINITE])
+    return d
+
+
 def encode_state(state: Mapping[str, Any]) -> bytes:
-    """Compact, compressed JSON: a 500-symbol state stays far below DynamoDB's 400 KB."""
-    return zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 6)
+    """Compact, compressed, strict JSON: a 500-symbol state stays far below DynamoDB's 400 KB,
+    and any reader can parse it. A non-finite float (the engine may hold NaN for an undefined
+    value) is written as ``{"$nonfinite": "nan"}``, never as the non-JSON ``NaN``/``Infinity``;
+    the usual all-finite state takes the fast path without the walk."""
+    try:
+        text = json.dumps(state, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        text = json.dumps(_tag_nonfinite(state), separators=(",", ":"), allow_nan=False)
+    return zlib.compress(text.encode(), 6)
 
 
 def decode_state(blob: bytes) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(zlib.decompress(blob))
+    """Also reads states saved before the strict encoding (bare ``NaN`` literals)."""
+    data: dict[str, Any] = json.loads(zlib.decompress(blob), object_hook=_untag_nonfinite)
     return data
 
 
@@ -86,6 +125,14 @@ class TickRecorder(Protocol):
     def save_transitions(self, transitions: Iterable[Transition]) -> int: ...
 
     def save_signals(self, signals: Iterable[Any]) -> int: ...
+
+    def save_bar_quarantine(self, rejects: Iterable[Reject], recorded_at: datetime) -> int: ...
+
+    def save_minute_log(self, minutes: Sequence[MinuteFeatures]) -> int: ...
+
+    def prune_minute_log(self, before: datetime) -> int: ...
+
+    def save_validations(self, records: Sequence[ValidationRecord]) -> int: ...
 
 
 class AnalysisRecorder(Protocol):
@@ -128,6 +175,15 @@ class TickDeps:
     records: TickRecorder
     context: ContextLoader
     validator: TradeValidatorPort | None = None
+    bar_wait: BarWait | None = None  # None: step what the feed has at the tick, never hold
+    # The broker account, read once when the session begins (``_begin``): live sizing starts
+    # from its equity. None (replay-like tests): the engine's own simulated equity.
+    account: Callable[[], Account] | None = None
+    max_sizing_equity: Decimal | None = None  # ADVISOR_MAX_SIZING_EQUITY
+    # The per-minute log (``records.save_minute_log``): on by default; the session's last
+    # tick deletes the run's rows older than this many days (0: keep every row).
+    minute_log: bool = True
+    minute_log_retention_days: int = 30  # ADVISOR_MINUTE_LOG_RETENTION_DAYS
 
 
 @dataclass
@@ -146,6 +202,13 @@ class TickResult:
     cancelled: list[str] = field(default_factory=list)
     version: int | None = None
     session_ended: bool = False
+    quarantined: list[Reject] = field(default_factory=list)  # bad bars, never stepped
+    late: list[Reject] = field(default_factory=list)  # bars that came after their minute
+    held: datetime | None = None  # the last minute, left for the next tick to step
+    bar_polls: int = 0
+    minute_rows: int = 0  # per-minute log rows written (live_loop_minutes)
+    minute_rows_pruned: int = 0  # rows past the retention, deleted by the session's last tick
+    validations: list[ValidationRecord] = field(default_factory=list)  # verdicts this tick
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -161,35 +224,18 @@ class TickResult:
             "trades": len(self.trades),
             "version": self.version,
             "session_ended": self.session_ended,
+            "bars_quarantined": len(self.quarantined),
+            "bars_late": len(self.late),
+            "held_minute": self.held.isoformat() if self.held else None,
+            "bar_polls": self.bar_polls,
+            "minute_rows": self.minute_rows,
+            "minute_rows_pruned": self.minute_rows_pruned,
+            "validations": len(self.validations),
+            "validations_rejected": sum(1 for v in self.validations if v.verdict == "reject"),
         }
 
 
 # ---------------------------------------------------------------- bars
-def _frames_to_minutes(
-    symbols: Sequence[str], frames: Mapping[str, pd.DataFrame], lo: datetime, hi: datetime
-) -> list[tuple[datetime, MinuteBars]]:
-    """Bars starting in [lo, hi), grouped by minute, aligned to ``symbols``."""
-    lo_ns, hi_ns = pd.Timestamp(lo).value, pd.Timestamp(hi).value
-    n_min = int((hi_ns - lo_ns) // NS_MIN)
-    if n_min <= 0:
-        return []
-    grid = np.full((5, n_min, len(symbols)), np.nan)
-    for j, sym in enumerate(symbols):
-        df = frames.get(sym)
-        if df is None or df.empty:
-            continue
-        ts = pd.DatetimeIndex(df.index).asi8.astype(np.int64)
-        keep = (ts >= lo_ns) & (ts < hi_ns) & ((ts - lo_ns) % NS_MIN == 0)
-        mins = (ts[keep] - lo_ns) // NS_MIN
-        for row, col in enumerate(("open", "high", "low", "close", "volume")):
-            grid[row, mins, j] = df[col].to_numpy(np.float64)[keep]
-    out = []
-    for i in np.flatnonzero(~np.isnan(grid[3]).all(axis=1)):
-        minute = lo + timedelta(minutes=int(i))
-        out.append((minute, MinuteBars(grid[0, i], grid[1, i], grid[2, i], grid[3, i], grid[4, i])))
-    return out
-
-
 def _seed_start(session: Session, window: int) -> datetime:
     """Far enough back that the sessions before the open hold ``window`` closes."""
     day = session.day
@@ -212,6 +258,9 @@ def _seeds(
     for sym in deps.symbols:
         df = frames.get(sym)
         if df is not None and not df.empty:
+            df, bad = check_bars(df, sym)  # a zero or inf close would poison the window
+            for r in bad:
+                log.warning("seed bar dropped: %s %s %s (%s)", r.symbol, r.time, r.reason, r.detail)
             closes = df["close"].to_numpy(np.float64)
             out[sym] = closes[-w:] if closes.size > w else closes
         else:
@@ -248,8 +297,41 @@ def _begin(deps: TickDeps, session: Session) -> tuple[Engine, int | None] | None
             engine = None
     if engine is None:
         engine = Engine(deps.config, list(deps.symbols))
-    engine.begin_session(session, ctx.snapshots(), _seeds(deps, session, ctx))
+    account = _session_account(deps, session)
+    engine.begin_session(session, ctx.snapshots(), _seeds(deps, session, ctx), account)
     return engine, None
+
+
+def _session_account(deps: TickDeps, session: Session) -> SessionAccount | None:
+    """The broker's figures for the day, read once: they go into the engine state saved at
+    the end of this tick, so every later tick (and a rerun of this one after a crash) sizes
+    from the same numbers.
+
+    An unreachable broker fails the tick (``RetryableError``: the Lambda errors, the paper
+    loop skips the minute, and the next minute begins the session again) rather than sizing
+    orders for an account that may not exist; nothing is saved before this point."""
+    if deps.account is None:
+        return None
+    try:
+        acct = deps.account()
+    except UserError:
+        raise  # missing keys, a live account without confirmation: not a retry matter
+    except Exception as exc:
+        raise RetryableError(
+            f"session {session.day}: broker account unavailable at the begin ({exc}); "
+            "the tick will retry next minute"
+        ) from exc
+    figures = session_account(
+        acct.equity, acct.last_equity, acct.buying_power, deps.max_sizing_equity
+    )
+    log.info(
+        "session %s sizes from the broker: equity %s (last close), buying power %s, cap %s",
+        session.day,
+        figures.equity,
+        figures.buying_power,
+        figures.max_equity,
+    )
+    return figures
 
 
 def _apply_advice(engine: Engine, state: StateStorePort, day: date) -> None:
@@ -280,8 +362,11 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
             log.error("no premarket context for %s: the tick cannot start", session.day)
             return TickResult("no_context", now, session.day)
         engine, version = begun
+        watch: Mapping[str, Any] = {}
     else:
-        engine, version = Engine.from_state(decode_state(stored[0])), stored[1]
+        data = decode_state(stored[0])
+        engine, version = Engine.from_state(data), stored[1]
+        watch = data.get(WATCH_KEY) or {}
     if engine.session is None:  # already closed by an earlier tick
         return TickResult("done", now, session.day, version=version, session_ended=True)
 
@@ -290,16 +375,34 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
     end = min(minute_floor(now), session.close)  # bars starting before `end` are complete
     result = TickResult("stepped", now, session.day)
     total = StepResult()
-    if end > start:
-        frames = deps.market_data.get_bars(list(engine.symbols), start, end, "1Min")
-        for minute, bars in _frames_to_minutes(engine.symbols, frames, start, end):
-            total.extend(engine.step(minute, bars, deps.validator))
-            result.minutes.append(minute)
+    got = collect_minutes(
+        deps.market_data,
+        engine.symbols,
+        session,
+        start,
+        end,
+        traded_before=_traded_at(engine, session),
+        wait=deps.bar_wait,
+        closing=now >= session.close,
+        watch=watch,
+    )
+    view_for = _validation_view(engine, deps, session.day)
+    verdicts: list[ValidationRecord] = []
+    for minute, bars in got.minutes:
+        res, checked = step_minute(
+            engine, minute, bars, deps.validator, view_for, log_minutes=deps.minute_log
+        )
+        total.extend(res)
+        verdicts.extend(checked)
+        result.minutes.append(minute)
     if now >= session.close:
         total.extend(engine.end_session())
         result.session_ended = True
-    if not result.minutes and not result.session_ended and stored is not None:
-        return TickResult("up_to_date", now, session.day, version=version)
+    news = got.rejects + got.late
+    if not (result.minutes or result.session_ended or news) and stored is not None:
+        return TickResult(
+            "up_to_date", now, session.day, version=version, held=got.held, bar_polls=got.polls
+        )
 
     # Side effects, in the order that survives a crash between any two of them.
     # A plan the engine cancelled in these same minutes (its kill switch on the breach bar,
@@ -313,10 +416,24 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
         deps.records.save_transitions(transitions)
     if total.signals:
         deps.records.save_signals(total.signals)
+    if verdicts:
+        deps.records.save_validations(verdicts)
+    if total.minutes:  # one batch (one transaction) for every minute of this tick
+        result.minute_rows = deps.records.save_minute_log(total.minutes)
+    if result.session_ended and deps.minute_log and deps.minute_log_retention_days > 0:
+        # Once a day, off the trading minutes: the close's tick bounds the log (a rerun
+        # deletes nothing more; a backlog drains over days, see storage/minute_log.py).
+        before = now - timedelta(days=deps.minute_log_retention_days)
+        result.minute_rows_pruned = deps.records.prune_minute_log(before)
+    if news:
+        for r in news:
+            log.warning("bar quarantined: %s %s %s (%s)", r.symbol, r.time, r.reason, r.detail)
+        deps.records.save_bar_quarantine(news, now)
     if engine.kill:
         _raise_kill_switch(deps.state, session.day, now)
     try:
-        result.version = deps.state.save(key, encode_state(engine.to_state()), version)
+        saved = {**engine.to_state(), WATCH_KEY: got.watch}
+        result.version = deps.state.save(key, encode_state(saved), version)
     except ConflictError as exc:
         log.warning("tick %s: state already saved by another invocation (%s)", now, exc)
         result.status = "conflict"
@@ -327,7 +444,36 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
     result.trades = list(total.trades)
     result.fills = list(total.fills)
     result.cancelled = list(total.cancelled)
+    result.quarantined, result.late = got.rejects, got.late
+    result.held, result.bar_polls = got.held, got.polls
+    result.validations = verdicts
     return result
+
+
+def _validation_view(engine: Engine, deps: TickDeps, day: date) -> Callable[[datetime], MarketView]:
+    """The validator's view at a candidate: the engine's features plus the premarket bias,
+    news and VIX, as replay gives them. The context is read on the first candidate only."""
+    loaded: list[SessionContext | None] = []
+
+    def view(as_of: datetime) -> MarketView:
+        if not loaded:
+            loaded.append(deps.context(day))
+        ctx = loaded[0]
+        return engine.market_view(
+            as_of,
+            daily_bias=ctx.daily_bias() if ctx else None,
+            news_summary=ctx.news_summary() if ctx else "",
+            vix=ctx.vix() if ctx else None,
+        )
+
+    return view
+
+
+def _traded_at(engine: Engine, session: Session) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
+    """Which symbols had a bar in the engine's last stepped minute (None before the first)."""
+    if engine.last_minute is None:
+        return None
+    return np.asarray(engine.last_bar_min == session.minute_index(engine.last_minute))
 
 
 def _raise_kill_switch(state: StateStorePort, day: date, now: datetime) -> None:

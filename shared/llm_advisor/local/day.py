@@ -29,6 +29,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import logging
 import sys
 import time as _time
 import warnings
@@ -50,6 +51,8 @@ from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
 from llm_advisor.core.models import Trade
 from llm_advisor.core.ports import BrokerOrder
+from llm_advisor.core.progress import ProgressBar
+from llm_advisor.execution.executor import UNKNOWN_TO_BROKER
 from llm_advisor.execution.round_trips import broker_trades
 from llm_advisor.live.engine import session_for_config
 from llm_advisor.live.schedule import analysis_times
@@ -78,6 +81,14 @@ class LocalDayResult:
     equity: Decimal = Decimal(0)
     elapsed_seconds: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""  # the run (kind 'local') its records are stored under
+    # the 1Day bars the premarket could fetch (synthetic daily history + the minute days),
+    # as the stand-in serves them: the replay side of the parity check gets the same
+    daily: dict[str, pd.DataFrame] = field(default_factory=dict)
+    alerts: list[Any] = field(default_factory=list)  # notify Alert: what the owner was told
+    # orders an earlier run of the day left in the database, placed again on this run's
+    # fresh stand-in account (a rerun of the demo); the executor's warning is folded here
+    replaced_orders: int = 0
 
     def report(self) -> str:
         lines = [
@@ -87,6 +98,11 @@ class LocalDayResult:
             f"  plans {len(self.plans)}, order submissions {self.order_posts}, "
             f"broker orders {sum(1 for o in self.orders if o.parent_id is None)}",
         ]
+        if self.replaced_orders:
+            lines.append(
+                f"  fresh simulated broker account: re-placed {self.replaced_orders} orders "
+                "of the earlier run (the database keeps them; the stand-in starts empty)"
+            )
         if not self.trades:
             lines.append("  no trades")
         for t in self.trades:
@@ -173,8 +189,18 @@ def load_handler(name: str) -> ModuleType:
 class _Handlers:
     """The five functions, each with its own container (settings, clients, connections)."""
 
-    def __init__(self, env: Mapping[str, str], config: StrategyConfig, clock: ManualClock):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        config: StrategyConfig,
+        clock: ManualClock,
+        notifier: Any = None,
+    ):
         from llm_advisor.bootstrap import Container
+
+        overrides: dict[str, Any] = {"config": config}
+        if notifier is not None:  # one list of the day's alerts across the five containers
+            overrides["notifier"] = notifier
 
         self.modules: dict[str, ModuleType] = {}
         self.calls: Counter[str] = Counter()
@@ -182,7 +208,7 @@ class _Handlers:
             module = load_handler(name)
             # The handler's per-container cache, filled the way its ``container()`` would,
             # but with the manual clock.
-            vars(module)["_container"] = Container(env, clock=clock, overrides={"config": config})
+            vars(module)["_container"] = Container(env, clock=clock, overrides=overrides)
             self.modules[name] = module
 
     def container(self, name: str) -> Any:
@@ -333,7 +359,14 @@ class _Queue:
 
 
 # ---------------------------------------------------------------- the day
+def local_run_id(day: date) -> str:
+    """The run a simulated day writes into: its own per date, never the account's 'live'
+    (re-running the same date updates that run in place)."""
+    return f"local-{day.isoformat()}"
+
+
 def _env(
+    day: date,
     symbols: Sequence[str],
     analyst: str,
     db_url: str,
@@ -355,6 +388,12 @@ def _env(
         "ADVISOR_ALPACA_FEED": "iex",
         "ADVISOR_PREMARKET_MINUTE_SESSIONS": str(max(2, history_sessions)),
         "ADVISOR_PREMARKET_DAILY": "minutes",
+        # The stand-in has every bar of a minute before its tick: a thin name's gap is a
+        # minute it did not trade, not a late bar, so no wait and no held minute.
+        "ADVISOR_BAR_WAIT_SECONDS": "0",
+        "ADVISOR_RUN_ID": local_run_id(day),
+        "ADVISOR_RUN_KIND": "local",
+        "ADVISOR_RUN_LABEL": f"local day {day.isoformat()} ({analyst} analyst)",
     }
 
 
@@ -387,6 +426,31 @@ def _push(exchange: Any, rows: Mapping[str, Rows], minute: datetime) -> None:
             exchange.push_bar(sym, minute, *bar)
 
 
+def _load_daily(
+    exchange: Any, frames: Mapping[str, pd.DataFrame], sessions: int, seed: int, day: date
+) -> dict[str, pd.DataFrame]:
+    """Synthetic daily bars before the minute history, one bar per session at its close
+    (data API only), joined to each symbol's first minute open."""
+    if sessions <= 0:
+        return {}
+    from llm_advisor.data.synthetic import daily_history
+
+    first = min(pd.DatetimeIndex(f.index).min() for f in frames.values())
+    before = first.tz_convert(NY).date() if first.tzinfo else first.date()
+    anchors = {s: float(f["open"].iloc[0]) for s, f in frames.items() if len(f)}
+    daily = daily_history(sorted(frames), min(before, day), sessions, seed, anchors)
+    for sym, d in daily.items():
+        at = pd.DatetimeIndex(d.index).tz_localize(NY) + pd.Timedelta(hours=16)
+        exchange.load_history(sym, d.set_axis(at.tz_convert(UTC)))
+    return daily
+
+
+def _frame(rows: Sequence[tuple[datetime, tuple[float, ...]]]) -> pd.DataFrame:
+    idx = pd.DatetimeIndex([t for t, _ in rows], tz=UTC, name="timestamp")
+    cols = ("open", "high", "low", "close", "volume")
+    return pd.DataFrame([list(b) for _, b in rows], index=idx, columns=list(cols), dtype=float)
+
+
 def run_local_day(
     day: date,
     symbols: Sequence[str],
@@ -398,11 +462,33 @@ def run_local_day(
     analyst: str = "rules",
     bars: Mapping[str, pd.DataFrame] | None = None,
     deliver_twice: bool = False,
+    account_equity: float | None = None,
+    max_sizing_equity: float | None = None,
+    daily_sessions: int = 0,
+    quiet_alerts: bool = False,
+    faults: Any = None,
 ) -> LocalDayResult:
     """Drive session ``day`` through the real handlers (see the module docstring).
 
     ``bars`` replaces the synthetic market (frames in the bar-file shape, history included);
     ``deliver_twice`` hands every SQS batch to the executor twice (at-least-once delivery).
+    ``account_equity`` is the stand-in broker account's cash (default: the config's
+    ``starting_equity``, which keeps the day equal to a replay): the tick sizes from the
+    broker, so a 10,000 account gets about a tenth of a 100,000 account's quantities.
+    ``max_sizing_equity`` sets ``ADVISOR_MAX_SIZING_EQUITY`` for the handlers.
+    ``daily_sessions`` > 0 gives the stand-in that many synthetic daily bars before the
+    minute history and has the premarket fetch daily bars (``1Day``), so the bias model has
+    its year of history and the day stores a ``daily_bias`` row per symbol.
+    Alerts print one line each on stderr as they are raised (``quiet_alerts``: not) and are
+    kept in ``result.alerts``.
+    ``faults`` (tests of the truth report, ``tests/truth/faults.py``): an object with
+    ``push(exchange, rows, minute)`` (feeds the minute's bars, maybe some late),
+    ``before_tick(t, exchange)`` (e.g. a partial fill or a manual close at the broker),
+    ``skip_tick(t)`` (the tick at ``t`` does not run) and ``hold_queue(t)`` (no plan is
+    delivered to the executor at ``t``).
+
+    The handlers' settings are this function's alone (an explicit environment, never the
+    caller's ``.env``): real keys or a production database must not leak into a simulation.
     """
     started = _time.perf_counter()
     if not is_session(day):
@@ -413,6 +499,9 @@ def run_local_day(
     if history_sessions < 2:
         raise UserError(f"history_sessions={history_sessions}: at least 2 are needed")
     cfg = config or StrategyConfig()
+    cash = cfg.starting_equity if account_equity is None else account_equity
+    if not (cash > 0 and cash < 1e12):
+        raise UserError(f"account_equity={account_equity!r}: expected a positive amount")
     frames = (
         dict(bars) if bars is not None else synthetic_day_bars(day, syms, seed, history_sessions)
     )
@@ -428,9 +517,13 @@ def run_local_day(
     rows = _by_minute(frames)
     t = _ny(day, PREMARKET_AT)
     clock = ManualClock(t)
-    exchange = SimExchange(clock, starting_cash=cfg.starting_equity, slippage_bps=cfg.slippage_bps)
+    exchange = SimExchange(clock, starting_cash=cash, slippage_bps=cfg.slippage_bps)
+    daily_frames = _load_daily(exchange, frames, daily_sessions, seed, day)
     for sym, f in frames.items():  # the past: served by the data API, never filled against
         exchange.load_history(sym, f[pd.DatetimeIndex(f.index) < pd.Timestamp(t)])
+    if daily_sessions > 0:
+        hi = datetime.combine(day, time(0), tzinfo=NY).astimezone(UTC)
+        daily_frames = {s: _frame(exchange.bars_between(s, None, hi, "1Day")) for s in frames}
     aws_env = {
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "local",
@@ -449,27 +542,45 @@ def run_local_day(
             Name=ALPACA_SECRET,
             SecretString=json.dumps({"api_key": standin.api_key, "secret_key": standin.secret_key}),
         )
-        env = _env(syms, analyst, db_url, names["queue_url"], standin.url, history_sessions)
-        handlers = _Handlers(env, cfg, clock)
+        env = _env(day, syms, analyst, db_url, names["queue_url"], standin.url, history_sessions)
+        env["ADVISOR_SIGNAL_DLQ_URL"] = names["dlq_url"]
+        if max_sizing_equity is not None:
+            env["ADVISOR_MAX_SIZING_EQUITY"] = str(max_sizing_equity)
+        if daily_sessions > 0:
+            env["ADVISOR_PREMARKET_DAILY"] = "feed"
+        from llm_advisor.notify.adapters import MemoryNotifier, PrintingNotifier
+
+        alerts = MemoryNotifier(then=PrintingNotifier(quiet=quiet_alerts).notify)
+        handlers = _Handlers(env, cfg, clock, alerts)
         queue = _Queue(names["queue_url"], deliver_twice)
         plans: list[str] = []
+        replaced = _ReplacedOrders()
+        executor_log = logging.getLogger("llm_advisor.execution.executor")
+        executor_log.addFilter(replaced)
+        minutes = ProgressBar(f"simulated day {day}")
         try:
             handlers.invoke("premarket", {"scheduled_time": _iso(t)})
             end = session.close + ONE_MINUTE
             analysis_at = set(analysis_times(session, cfg))
+            minutes.update(0, (end - t) // ONE_MINUTE)
             while t < end:
                 t += ONE_MINUTE
+                minutes.advance()
                 clock.set(t)
-                _push(exchange, rows, t - ONE_MINUTE)
+                (_push if faults is None else faults.push)(exchange, rows, t - ONE_MINUTE)
                 ny = t.astimezone(NY)
                 if not (9 <= ny.hour <= 16):
                     continue
                 event = {"scheduled_time": _iso(t)}
-                tick = handlers.invoke("live_tick", event)
-                plans.extend(tick.get("plans") or [])
+                if faults is not None:
+                    faults.before_tick(t, exchange)
+                if faults is None or not faults.skip_tick(t):
+                    tick = handlers.invoke("live_tick", event)
+                    plans.extend(tick.get("plans") or [])
                 if t in analysis_at:
                     handlers.invoke("market_analysis", event)
-                queue.deliver(handlers, t)
+                if faults is None or not faults.hold_queue(t):
+                    queue.deliver(handlers, t)
                 if t >= session.open:
                     handlers.invoke("position_monitor", event)
             monitor = handlers.container("position_monitor")
@@ -481,6 +592,8 @@ def run_local_day(
             ctx = monitor.load_context(day)
             daily_bias = ctx.daily_bias() if ctx is not None else {}
         finally:
+            minutes.close()
+            executor_log.removeFilter(replaced)
             handlers.close()
         trades = broker_trades(orders, session.flatten)
         result = LocalDayResult(
@@ -493,6 +606,10 @@ def run_local_day(
             invocations=handlers.calls,
             order_posts=standin.count("POST", "/v2/orders"),
             equity=equity,
+            run_id=local_run_id(day),
+            daily=daily_frames,
+            alerts=list(alerts.alerts),
+            replaced_orders=replaced.count,
         )
     open_entries = [
         o for o in orders if o.leg == "entry" and o.filled_qty > 0 and not _closed(o, trades)
@@ -500,6 +617,7 @@ def run_local_day(
     result.elapsed_seconds = _time.perf_counter() - started
     result.summary = {
         "day": day.isoformat(),
+        "run_id": result.run_id,
         "symbols": list(syms),
         "trades": len(trades),
         "plans": len(plans),
@@ -509,8 +627,27 @@ def run_local_day(
         "equity": str(equity),
         "unclosed_entries": [o.client_order_id for o in open_entries],
         "elapsed_seconds": round(result.elapsed_seconds, 2),
+        "alerts": [a.kind for a in result.alerts],
+        "replaced_orders": replaced.count,
     }
     return result
+
+
+class _ReplacedOrders(logging.Filter):
+    """Counts, and keeps off the console, the executor's "in the database but unknown to
+    the broker" warning: a rerun of the day meets its earlier orders in the database and a
+    stand-in account that starts empty, so every one of them would warn; the report says it
+    once instead (``LocalDayResult.replaced_orders``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == UNKNOWN_TO_BROKER:
+            self.count += 1
+            return False
+        return True
 
 
 def _closed(entry: BrokerOrder, trades: Sequence[Trade]) -> bool:
@@ -530,7 +667,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--db-url", default="sqlite:///data/llm_advisor.sqlite3")
     p.add_argument("--history-sessions", type=int, default=40)
     p.add_argument("--analyst", default="rules")
+    p.add_argument(
+        "--account-equity", type=float, default=None, help="stand-in account cash (100000)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON too")
+    p.add_argument("--quiet-alerts", action="store_true", help="do not print alerts on stderr")
     a = p.parse_args(argv)
     try:
         day = date.fromisoformat(a.date)
@@ -545,6 +686,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             db_url=a.db_url,
             history_sessions=a.history_sessions,
             analyst=a.analyst,
+            account_equity=a.account_equity,
+            quiet_alerts=a.quiet_alerts,
         )
     except UserError as exc:
         sys.stderr.write(f"error: {exc}\n")

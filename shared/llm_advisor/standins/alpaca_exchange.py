@@ -1,6 +1,6 @@
 """The simulated exchange behind the Alpaca stand-in: orders, positions, bars, fills.
 
-It fills with the spec's rules (``llm_advisor.execution.fills``) so a day driven through
+It fills with the spec's rules (``llm_advisor.engine.fills``) so a day driven through
 the HTTP stand-in trades exactly like the in-process replay broker: a market entry fills at
 the open of the first bar that starts at or after the submission minute, bracket exits are
 checked from that bar on, and a liquidation (close-all) fills at the next bar's open.
@@ -27,7 +27,7 @@ import pandas as pd
 from llm_advisor.core.calendar import NY, make_session, session_for, sessions_between
 from llm_advisor.core.clock import Clock, require_utc
 from llm_advisor.core.money import to_decimal
-from llm_advisor.execution.fills import entry_fill_price, exit_fill
+from llm_advisor.engine.fills import entry_fill_price, exit_fill
 
 OPEN_STATUSES = frozenset(
     {
@@ -136,6 +136,9 @@ class SimExchange:
         self.clock = clock
         self.lock = threading.RLock()
         self.cash = to_decimal(starting_cash)
+        # Equity at the previous close (Alpaca's ``last_equity``): the stand-in's account is
+        # opened flat with ``starting_cash`` before the simulated day, so that is the figure.
+        self.last_equity = self.cash
         self.slippage_bps = slippage_bps
         self.buying_power_multiplier = buying_power_multiplier
         self.orders: dict[str, SimOrder] = {}
@@ -659,7 +662,7 @@ class SimExchange:
                 "cash": str(self.cash),
                 "portfolio_value": str(eq),
                 "equity": str(eq),
-                "last_equity": str(eq),
+                "last_equity": str(self.last_equity),
                 "pattern_day_trader": False,
                 "trading_blocked": False,
                 "transfers_blocked": False,

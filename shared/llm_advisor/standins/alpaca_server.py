@@ -1,7 +1,7 @@
 """A local HTTP stand-in of the Alpaca paper trading and market data REST APIs.
 
 It speaks the subset alpaca-py uses (account, orders incl. brackets, positions, clock,
-calendar, stock bars with pagination), so the *real* ``TradingClient`` and
+calendar, stock bars with pagination, news headlines), so the *real* ``TradingClient`` and
 ``StockHistoricalDataClient`` are tested with ``url_override``; it fills from the
 simulated market in :mod:`llm_advisor.standins.alpaca_exchange` (the spec's fill rules), and
 it injects the faults a careful client must survive: throttling (429), server errors
@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from llm_advisor.core.calendar import NY
 from llm_advisor.core.clock import Clock, SystemClock
 from llm_advisor.standins.alpaca_exchange import ExchangeError, SimExchange, calendar_json
+from llm_advisor.standins.alpaca_news import NewsBoard
 
 FaultKind = Literal["status", "timeout", "drop", "reject"]
 FEEDS = frozenset({"iex", "sip", "delayed_sip", "otc", "boats", "overnight"})
@@ -52,6 +53,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/v2/clock$"), "GET /v2/clock"),
     ("GET", re.compile(r"^/v2/calendar$"), "GET /v2/calendar"),
     ("GET", re.compile(r"^/v2/stocks/bars$"), "GET /v2/stocks/bars"),
+    ("GET", re.compile(r"^/v1beta1/news$"), "GET /v1beta1/news"),
 ]
 
 
@@ -195,6 +197,7 @@ class AlpacaStandIn:
         clock: Clock | None = None,
         *,
         exchange: SimExchange | None = None,
+        starting_cash: float = 100_000.0,
         api_key: str = "standin-key",
         secret_key: str = "standin-secret",
         max_page_size: int = MAX_PAGE,
@@ -202,11 +205,14 @@ class AlpacaStandIn:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.exchange = exchange or SimExchange(clock or SystemClock())
+        # ``starting_cash`` is the account's size when no exchange is given (``demo
+        # --account-equity``): the live engine sizes its orders from it.
+        self.exchange = exchange or SimExchange(clock or SystemClock(), starting_cash)
         self.api_key = api_key
         self.secret_key = secret_key
         self.max_page_size = max_page_size
         self.sip_allowed = sip_allowed
+        self.news = NewsBoard()  # GET /v1beta1/news serves what news.add(...) put here
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.released = threading.Event()
         self._faults: list[Fault] = []
@@ -323,6 +329,7 @@ class AlpacaStandIn:
             "GET /v2/clock": lambda: Reply(200, ex.clock_json()),
             "GET /v2/calendar": lambda: self._calendar(q),
             "GET /v2/stocks/bars": lambda: self._bars(q),
+            "GET /v1beta1/news": lambda: Reply(200, self.news.page(q, self.max_page_size)),
         }
         return handlers[route]()
 

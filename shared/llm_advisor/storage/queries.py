@@ -6,12 +6,14 @@ share one set of queries. Each query is served by an index (see docs/storage.md 
 ``trade_signals`` likewise, ``market_analysis (timestamp DESC)``, ``daily_bias`` by its key;
 ``pnl`` reads the per-day rollup (``daily_pnl`` / ``daily_pnl_all``, see ``pnl_rollup``).
 A repository may be scoped to one run (``Repository.scoped(run_id)``); unscoped, trades and
-signals of every run are served.
+signals of every run are served. The API always scopes (a replay must never add to the
+account's figures); ``runs``/``find_run``/``latest_run`` list the runs it can pick from.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,7 @@ from llm_advisor.core.ports import (
     EquityPoint,
     PnlReport,
     PositionRow,
+    RunRow,
     SignalRow,
     TradePage,
     TradeRow,
@@ -35,8 +38,17 @@ from llm_advisor.storage.pnl_rollup import chain_drawdown
 if TYPE_CHECKING:
     from llm_advisor.storage.codec import Codec
     from llm_advisor.storage.db import PostgresDatabase, SqliteDatabase
+    from llm_advisor.storage.minute_log import MinuteRow
 
 MAX_PAGE = 1000
+
+# One row per run with its trade count, P/L and traded-session span from the per-run
+# rollup (``daily_pnl``: one row per run and day, so this stays cheap for long runs).
+_RUN_SELECT = (
+    "SELECT r.run_id, r.kind, r.label, r.start_date, r.end_date, r.symbols, r.created_at, "
+    "COALESCE(SUM(d.trades), 0), SUM(d.realized), MIN(d.session_date), MAX(d.session_date) "
+    "FROM runs r LEFT JOIN daily_pnl d ON d.run_id = r.run_id"
+)
 
 _TRADE_SELECT = (
     "SELECT id, run_id, symbol, setup, side, signal_time, entry_time, entry_price, exit_time, "
@@ -78,6 +90,45 @@ class PortfolioQueriesImpl:
         with self.db.transaction() as cur:
             cur.execute(sql, tuple(params))
             return cur.fetchall()
+
+    # ------------------------------------------------------------ runs
+    def _run_rows(self, where: str, params: list[Any], tail: str) -> list[RunRow]:
+        k = self.codec
+        rows = self._rows(f"{_RUN_SELECT}{where} GROUP BY r.run_id{tail}", params)
+        return [
+            RunRow(
+                run_id=r[0],
+                kind=r[1],
+                label=r[2] or r[0],
+                start_date=k.day_out(r[3]) or k.day_out(r[9]),
+                end_date=k.day_out(r[4]) or k.day_out(r[10]),
+                symbols=list(k.json_out(r[5]) or []),
+                created_at=k.ts_out(r[6]),
+                trades=int(r[7]),
+                realized_pnl=self._money(r[8]),
+            )
+            for r in rows
+        ]
+
+    def runs(self) -> list[RunRow]:
+        """Every run, newest first (``created_at``), with its trade count and P/L."""
+        return self._run_rows("", [], " ORDER BY r.created_at DESC, r.run_id")
+
+    def find_run(self, run_id: str) -> RunRow | None:
+        found = self._run_rows(" WHERE r.run_id = ?", [run_id], "")
+        return found[0] if found else None
+
+    def latest_run(self, kinds: Sequence[str]) -> RunRow | None:
+        """The most recently created run of one of ``kinds`` (the API's fallback view)."""
+        if not kinds:
+            return None
+        marks = ", ".join("?" * len(kinds))
+        found = self._run_rows(
+            f" WHERE r.kind IN ({marks})",
+            list(kinds),
+            " ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1",
+        )
+        return found[0] if found else None
 
     # ------------------------------------------------------------ daily bias
     def daily_bias(self, day: date, symbol: str | None = None) -> list[DailyBiasRow]:
@@ -270,37 +321,19 @@ class PortfolioQueriesImpl:
 
     # ------------------------------------------------------------ positions
     def open_positions(self) -> list[PositionRow]:
-        k = self.codec
-        where: list[str] = []
-        params: list[Any] = []
-        self._scope(where, params)
-        cond = (" WHERE " + " AND ".join(where)) if where else ""
-        rows = self._rows(
-            "SELECT symbol, side, qty, entry_price, entry_time, mark_price, stop_price, "
-            f"target_price, client_order_id FROM positions{cond} ORDER BY symbol",
-            params,
-        )
-        out: list[PositionRow] = []
-        for r in rows:
-            entry = k.dec_out(r[3])
-            mark = k.dec_out(r[5])
-            sign = 1 if r[1] == "long" else -1
-            unreal = None if mark is None or entry is None else (mark - entry) * int(r[2]) * sign
-            out.append(
-                PositionRow(
-                    symbol=r[0],
-                    side=r[1],
-                    qty=int(r[2]),
-                    entry_price=entry,
-                    entry_time=k.ts_out(r[4]),
-                    mark_price=mark,
-                    unrealized_pnl=unreal,
-                    stop_price=k.dec_out(r[6]),
-                    target_price=k.dec_out(r[7]),
-                    client_order_id=r[8],
-                )
-            )
-        return out
+        """The open rows of the position book (``storage/positions.py``), by symbol."""
+        from llm_advisor.storage.positions import load_positions
+
+        return load_positions(self.db, self.codec, self.scope_run_id, "open")
+
+    def closed_positions(self, day: date) -> list[PositionRow]:
+        """Rows closed during session ``day`` (New York date of the close), by close time."""
+        from llm_advisor.storage.positions import load_positions
+
+        d = c.day(day, "date")
+        start = datetime.combine(d, time(0), tzinfo=NY)
+        end = datetime.combine(d + timedelta(days=1), time(0), tzinfo=NY)
+        return load_positions(self.db, self.codec, self.scope_run_id, "closed", start, end)
 
     # ------------------------------------------------------------ market analysis
     def latest_analysis(self, at: datetime | None = None) -> AnalysisRow | None:
@@ -310,10 +343,14 @@ class PortfolioQueriesImpl:
             "mult_mr_arm, mult_mr_trigger, mult_tc_arm, mult_tc_trigger, reasoning, per_symbol "
             "FROM market_analysis"
         )
+        where: list[str] = []
         params: list[Any] = []
+        self._scope(where, params)
         if at is not None:
-            sql += " WHERE timestamp <= ?"
+            where.append("timestamp <= ?")
             params.append(k.ts(c.utc(at, "at")))
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         rows = self._rows(sql + " ORDER BY timestamp DESC, id DESC LIMIT 1", params)
         if not rows:
             return None
@@ -374,6 +411,15 @@ class PortfolioQueriesImpl:
             )
             for r in rows
         ]
+
+    # ------------------------------------------------------------ per-minute log
+    def minute_features(self, symbol: str, day: date) -> list[MinuteRow]:
+        """A symbol's logged minutes on one session date, oldest first; the scoped run's
+        (the account's ``'live'`` when unscoped: minutes of two runs never mix)."""
+        from llm_advisor.storage import minute_log
+
+        run = self.scope_run_id or "live"
+        return minute_log.symbol_day(self.db, self.codec, run, symbol, day)
 
     def ping(self) -> bool:
         try:

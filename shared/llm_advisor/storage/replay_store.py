@@ -23,7 +23,7 @@ from llm_advisor.core.errors import DataError
 from llm_advisor.core.models import Fill, TradePlan
 from llm_advisor.core.money import to_decimal
 from llm_advisor.storage import codec as c
-from llm_advisor.storage.records import RunRecord
+from llm_advisor.storage.records import RunKind, RunRecord
 from llm_advisor.storage.repository import Repository
 
 
@@ -155,8 +155,29 @@ def _avg(fills: Sequence[Fill]) -> Decimal | None:
     return sum((f.price * f.qty for f in fills), Decimal(0)) / qty
 
 
-def record_replay(repo: Repository, result: Any, clock: Clock | None = None) -> str:
-    """Store a ``ReplayResult`` under its ``run_id`` (replacing any earlier copy)."""
+def _label(result: Any, start: date | None, end: date | None) -> str:
+    """A readable name for the run picker: analyst and date range."""
+    analyst = str(getattr(result, "analyst", "") or "replay")
+    validator = str(getattr(result, "validator", "") or "")
+    if validator:
+        analyst = f"{analyst} +validator {validator}"
+    span = f"{start}..{end}" if start and end and start != end else str(start or end or "")
+    return f"replay {analyst} {span}".strip()
+
+
+def record_replay(
+    repo: Repository,
+    result: Any,
+    clock: Clock | None = None,
+    kind: RunKind = "replay",
+    label: str | None = None,
+) -> str:
+    """Store a ``ReplayResult`` under its ``run_id`` (replacing any earlier copy).
+
+    ``kind`` is ``replay`` (or ``sweep`` for one point of a parameter sweep): a backtest,
+    which the API never mixes into the account's view."""
+    if kind not in ("replay", "sweep"):
+        raise DataError(f"runs.kind={kind!r}: a replay is stored as 'replay' or 'sweep'")
     run_id = str(getattr(result, "run_id", "") or "")
     if not run_id:
         raise DataError("runs.run_id='': a replay result needs a run_id")
@@ -168,6 +189,8 @@ def record_replay(repo: Repository, result: Any, clock: Clock | None = None) -> 
     run = RunRecord(
         run_id=run_id,
         mode="replay",
+        kind=kind,
+        label=label if label is not None else _label(result, start, end),
         config_hash=_config_hash(config, cfg),
         config=cfg,
         code_version=code_version(),
@@ -185,6 +208,7 @@ def record_replay(repo: Repository, result: Any, clock: Clock | None = None) -> 
         repo.save_run(run)
         repo.save_signals(result.signals, run_id=run_id)
         repo.save_transitions(result.transitions, run_id=run_id)
+        repo.save_validations(getattr(result, "validations", None) or [], run_id=run_id)
         repo.save_trades(result.trades, run_id=run_id)
         repo.save_fills(result.fills, run_id=run_id)
         repo.save_equity_snapshots(result.equity_curve, run_id=run_id)

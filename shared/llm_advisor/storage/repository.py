@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from llm_advisor.alpaca.reconcile import ClosedPosition, HeldPosition
 from llm_advisor.core.errors import DataError
 from llm_advisor.core.models import (
     Advice,
@@ -35,7 +36,13 @@ from llm_advisor.storage.codec import Codec
 from llm_advisor.storage.db import Cursor, PostgresDatabase, SqliteDatabase, connect
 from llm_advisor.storage.migrate import current_version, migrate
 from llm_advisor.storage.queries import PortfolioQueriesImpl
-from llm_advisor.storage.records import LIVE_RUN, EquitySnapshot, RunRecord
+from llm_advisor.storage.records import (
+    LIVE_RUN,
+    MODE_OF_KIND,
+    EquitySnapshot,
+    RunKind,
+    RunRecord,
+)
 from llm_advisor.storage.urls import parse_url
 
 _COPY_MIN_ROWS = 500  # below this, executemany beats the COPY + staging-table round trips
@@ -47,9 +54,17 @@ RUN_TABLES = (
     "orders",
     "trade_signals",
     "live_loop_logs",
+    "live_loop_minutes",
     "equity_snapshots",
     "llm_validations",
     "positions",
+    "position_history",
+    "bar_quarantine",
+    "loop_heartbeats",
+    "alert_log",
+    "truth_divergences",
+    "truth_days",
+    "rag_documents",
 )
 
 
@@ -181,6 +196,8 @@ class Repository(PortfolioQueriesImpl):
         row = (
             run.run_id,
             run.mode,
+            run.kind,
+            run.label,
             run.config_hash,
             k.json(run.config),
             run.code_version,
@@ -191,17 +208,40 @@ class Repository(PortfolioQueriesImpl):
             k.ts(c.utc(run.created_at, "runs.created_at")),
         )
         cols = (
-            "run_id", "mode", "config_hash", "config", "code_version", "start_date",
-            "end_date", "symbols", "summary", "created_at",
+            "run_id", "mode", "kind", "label", "config_hash", "config", "code_version",
+            "start_date", "end_date", "symbols", "summary", "created_at",
         )  # fmt: skip
         with self.db.transaction() as cur:
             cur.execute(_insert_sql("runs", cols, ("run_id",), True), row)
+
+    def ensure_run(self, run_id: str, kind: RunKind, label: str, created_at: datetime) -> None:
+        """Create the run an account or local day writes into, or correct its kind/label.
+
+        The live paths call this once per process (a Lambda cold start): their run has no
+        end, so dates and summary stay empty and the API derives them from the records.
+        ``created_at`` of an existing run is kept."""
+        run = RunRecord(
+            run_id=run_id, mode=MODE_OF_KIND[kind], kind=kind, label=label, created_at=created_at
+        )
+        cols = ("run_id", "mode", "kind", "label", "created_at")
+        row = (run.run_id, run.mode, run.kind, run.label, self.codec.ts(c.utc(created_at, "at")))
+        sql = _insert_sql("runs", cols, ("run_id",), False).replace(
+            "DO NOTHING",
+            "DO UPDATE SET mode = excluded.mode, kind = excluded.kind, label = excluded.label",
+        )
+        with self.db.transaction() as cur:
+            cur.execute(sql, row)
+
+    def _run(self, run_id: str | None) -> str:
+        """The run a write or a per-run read goes to: the explicit one, else the run this
+        repository is scoped to (``scoped``), else the live account's ``'live'``."""
+        return run_id or self.scope_run_id or LIVE_RUN
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self.db.transaction() as cur:
             cur.execute(
                 "SELECT run_id, mode, config_hash, config, code_version, start_date, end_date, "
-                "symbols, summary, created_at FROM runs WHERE run_id = ?",
+                "symbols, summary, created_at, kind, label FROM runs WHERE run_id = ?",
                 (run_id,),
             )
             r = cur.fetchone()
@@ -219,6 +259,8 @@ class Repository(PortfolioQueriesImpl):
             symbols=k.json_out(r[7]),
             summary=k.json_out(r[8]),
             created_at=k.ts_out(r[9]),
+            kind=r[10],
+            label=r[11],
         )
 
     def delete_run(self, run_id: str, cur: Cursor | None = None) -> None:
@@ -301,7 +343,7 @@ class Repository(PortfolioQueriesImpl):
         cols = (
             "timestamp", "session_date", "provider", "model", "market_assessment", "confidence",
             "mult_mr_arm", "mult_mr_trigger", "mult_tc_arm", "mult_tc_trigger", "per_symbol",
-            "opportunities", "reasoning", "interval_minutes", "source",
+            "opportunities", "reasoning", "interval_minutes", "source", "run_id",
         )  # fmt: skip
         row = (
             k.ts(c.utc(timestamp, f"{t}.timestamp")),
@@ -319,6 +361,7 @@ class Repository(PortfolioQueriesImpl):
             result.reasoning,
             advice.interval_minutes,
             advice.source,
+            self._run(None),
         )
         with self.db.transaction() as cur:
             cur.execute(_insert_sql(t, cols, ("timestamp", "provider"), True), row)
@@ -398,8 +441,9 @@ class Repository(PortfolioQueriesImpl):
         model: str | None = None,
         request_hash: str | None = None,
         reasoning: str = "",
-        run_id: str = LIVE_RUN,
+        run_id: str | None = None,
     ) -> None:
+        run_id = self._run(run_id)
         t = "llm_validations"
         k = self.codec
         cols = (
@@ -421,11 +465,67 @@ class Repository(PortfolioQueriesImpl):
         with self.db.transaction() as cur:
             cur.execute(_insert_sql(t, cols, ("run_id", "client_order_id"), True), row)
 
+    def save_validations(self, records: Iterable[Any], run_id: str | None = None) -> int:
+        """A tick's (or a replay's) verdicts (``live.validation.ValidationRecord``), one
+        transaction; keyed by the signal's client_order_id, so a rerun rewrites the same rows.
+        Each row carries its confidence, latency and cost (the LLM call's ``llm_calls`` row,
+        same ``request_hash``, has the prompt and reply)."""
+        run_id = self._run(run_id)
+        t = "llm_validations"
+        k = self.codec
+        cols = (
+            "run_id", "client_order_id", "symbol", "signal_time", "verdict", "provider",
+            "model", "request_hash", "reasoning", "decided_at", "confidence", "latency_ms",
+            "cost_usd",
+        )  # fmt: skip
+        rows = [
+            (
+                run_id,
+                c.text(r.client_order_id, f"{t}.client_order_id"),
+                c.symbol(r.symbol, f"{t}.symbol"),
+                k.ts(c.utc(r.signal_time, f"{t}.signal_time")),
+                c.text(r.verdict, f"{t}.verdict", w.VERDICTS),
+                r.provider,
+                r.model,
+                r.request_hash,
+                r.reasoning,
+                k.ts(c.utc(r.decided_at, f"{t}.decided_at")),
+                None if r.confidence is None else c.number(r.confidence, f"{t}.confidence"),
+                c.integer(r.latency_ms, f"{t}.latency_ms", minimum=0),
+                k.dec(_non_negative(c.decimal(r.cost_usd, f"{t}.cost_usd"), f"{t}.cost_usd")),
+            )
+            for r in records
+        ]
+        if rows:
+            with self.db.transaction() as cur:
+                self._write_many(cur, t, cols, ("run_id", "client_order_id"), rows)
+        return len(rows)
+
+    def get_validations(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """The run's verdicts, oldest signal first (tests, reports)."""
+        k = self.codec
+        cols = ("client_order_id", "symbol", "signal_time", "verdict", "provider", "model",
+                "request_hash", "reasoning", "decided_at", "confidence", "latency_ms",
+                "cost_usd")  # fmt: skip
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"SELECT {', '.join(cols)} FROM llm_validations WHERE run_id = ? "
+                "ORDER BY signal_time, client_order_id",
+                (self._run(run_id),),
+            )
+            out = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        for d in out:
+            d["signal_time"] = k.ts_out(d["signal_time"])
+            d["decided_at"] = k.ts_out(d["decided_at"])
+            d["cost_usd"] = k.dec_out(d["cost_usd"])
+        return out
+
     # ------------------------------------------------------------ engine events
     def save_transitions(
-        self, transitions: Iterable[Transition | Mapping[str, Any]], run_id: str = LIVE_RUN
+        self, transitions: Iterable[Transition | Mapping[str, Any]], run_id: str | None = None
     ) -> int:
         """Hot path: one batch per tick (or per replay); duplicates of a retried tick ignored."""
+        run_id = self._run(run_id)
         rows = w.transition_rows(self.codec, run_id, transitions)
         with self.db.transaction() as cur:
             self._write_many(
@@ -438,9 +538,27 @@ class Repository(PortfolioQueriesImpl):
             )
         return len(rows)
 
+    def save_minute_log(self, minutes: Iterable[Any], run_id: str | None = None) -> int:
+        """The tick's per-minute rows (``storage/minute_log.py``): one transaction per tick,
+        COPY on PostgreSQL from 500 rows; a rerun of the tick inserts nothing new."""
+        from llm_advisor.storage import minute_log as ml
+
+        rows = ml.minute_rows(self.codec, self._run(run_id), minutes)
+        if rows:
+            with self.db.transaction() as cur:
+                self._write_many(cur, ml.TABLE, ml.COLS, ml.KEY, rows, update=False)
+        return len(rows)
+
+    def prune_minute_log(self, before: datetime, run_id: str | None = None) -> int:
+        """Delete this run's per-minute rows older than ``before`` (bounded batches)."""
+        from llm_advisor.storage import minute_log as ml
+
+        return ml.prune(self.db, self.codec, self._run(run_id), before)
+
     def save_signals(
-        self, signals: Iterable[Signal | Mapping[str, Any]], run_id: str = LIVE_RUN
+        self, signals: Iterable[Signal | Mapping[str, Any]], run_id: str | None = None
     ) -> int:
+        run_id = self._run(run_id)
         rows = [w.signal_row(self.codec, run_id, s) for s in signals]
         with self.db.transaction() as cur:
             self._write_many(
@@ -453,8 +571,9 @@ class Repository(PortfolioQueriesImpl):
         return len(rows)
 
     def save_trades(
-        self, trades: Iterable[Trade | Mapping[str, Any]], run_id: str = LIVE_RUN
+        self, trades: Iterable[Trade | Mapping[str, Any]], run_id: str | None = None
     ) -> int:
+        run_id = self._run(run_id)
         rows = [w.trade_row(self.codec, run_id, t) for t in trades]
         cols = (
             w.TRADE_COLS
@@ -482,7 +601,10 @@ class Repository(PortfolioQueriesImpl):
             out.update(r[0] for r in cur.fetchall())
         return out
 
-    def save_fills(self, fills: Iterable[Fill | Mapping[str, Any]], run_id: str = LIVE_RUN) -> int:
+    def save_fills(
+        self, fills: Iterable[Fill | Mapping[str, Any]], run_id: str | None = None
+    ) -> int:
+        run_id = self._run(run_id)
         rows = [w.fill_row(self.codec, run_id, f) for f in fills]
         with self.db.transaction() as cur:
             self._write_many(
@@ -498,8 +620,9 @@ class Repository(PortfolioQueriesImpl):
     def save_equity_snapshots(
         self,
         points: Iterable[EquitySnapshot | tuple[datetime, Decimal] | Mapping[str, Any]],
-        run_id: str = LIVE_RUN,
+        run_id: str | None = None,
     ) -> int:
+        run_id = self._run(run_id)
         t = "equity_snapshots"
         k = self.codec
         rows: list[tuple[Any, ...]] = []
@@ -609,7 +732,7 @@ class Repository(PortfolioQueriesImpl):
         order: TradePlan | Any,
         *,
         at: datetime,
-        run_id: str = LIVE_RUN,
+        run_id: str | None = None,
         status: str | None = None,
         broker_order_id: str | None = None,
         parent_client_order_id: str | None = None,
@@ -617,6 +740,7 @@ class Repository(PortfolioQueriesImpl):
     ) -> None:
         """Insert or update an order (a ``TradePlan``, a ``BrokerOrder`` or a mapping) and
         append its status to the history when it changed."""
+        run_id = self._run(run_id)
         with self.db.transaction() as cur:
             self._upsert_orders(
                 cur,
@@ -707,8 +831,9 @@ class Repository(PortfolioQueriesImpl):
         filled_qty: int | None = None,
         filled_avg_price: Decimal | float | None = None,
         note: str = "",
-        run_id: str = LIVE_RUN,
+        run_id: str | None = None,
     ) -> None:
+        run_id = self._run(run_id)
         t = "orders"
         k = self.codec
         ts = k.ts(c.utc(at, f"{t}.at"))
@@ -746,7 +871,8 @@ class Repository(PortfolioQueriesImpl):
                 ),
             )
 
-    def get_order(self, client_order_id: str, run_id: str = LIVE_RUN) -> dict[str, Any] | None:
+    def get_order(self, client_order_id: str, run_id: str | None = None) -> dict[str, Any] | None:
+        run_id = self._run(run_id)
         k = self.codec
         with self.db.transaction() as cur:
             cur.execute(
@@ -772,7 +898,8 @@ class Repository(PortfolioQueriesImpl):
         d["history"] = [(h[0], int(h[1]), k.ts_out(h[2])) for h in hist]
         return d
 
-    def child_orders(self, parent_client_order_id: str, run_id: str = LIVE_RUN) -> list[str]:
+    def child_orders(self, parent_client_order_id: str, run_id: str | None = None) -> list[str]:
+        run_id = self._run(run_id)
         with self.db.transaction() as cur:
             cur.execute(
                 "SELECT client_order_id FROM orders WHERE run_id = ? "
@@ -782,44 +909,57 @@ class Repository(PortfolioQueriesImpl):
             return [r[0] for r in cur.fetchall()]
 
     # ------------------------------------------------------------ positions
-    def upsert_position(
-        self, position: Position | Mapping[str, Any], at: datetime, run_id: str = LIVE_RUN
+    def sync_positions(
+        self,
+        held: Sequence[HeldPosition],
+        closed: Sequence[ClosedPosition],
+        at: datetime,
+        run_id: str | None = None,
     ) -> None:
-        t = "positions"
-        k = self.codec
-        d = w.as_dict(position)
-        mark = d.get("mark_price")
-        cols = (
-            "run_id", "symbol", "side", "qty", "entry_price", "entry_time", "stop_price",
-            "target_price", "client_order_id", "setup", "mark_price", "updated_at",
-        )  # fmt: skip
-        row = (
-            run_id,
-            c.symbol(d.get("symbol"), f"{t}.symbol"),
-            c.text(d.get("side"), f"{t}.side", w.SIDES),
-            c.integer(d.get("qty"), f"{t}.qty", minimum=1),
-            w._price(k, d, t, "entry_price"),
-            k.ts(c.utc(d.get("entry_time"), f"{t}.entry_time")),
-            w._opt_price(k, d, t, "stop_price"),
-            w._opt_price(k, d, t, "target_price"),
-            c.text(d.get("client_order_id"), f"{t}.client_order_id"),
-            c.text(d.get("setup"), f"{t}.setup", w.SETUPS),
-            None if mark is None else w._price(k, d, t, "mark_price"),
-            k.ts(c.utc(at, f"{t}.updated_at")),
-        )
-        with self.db.transaction() as cur:
-            cur.execute(_insert_sql(t, cols, ("run_id", "symbol"), True), row)
+        """The position monitor's book: open/update what the broker holds, close the rest
+        (``storage/positions.py``; the 0001 ``positions`` table is deprecated)."""
+        from llm_advisor.storage import positions
 
-    def delete_position(self, symbol: str, run_id: str = LIVE_RUN) -> bool:
-        with self.db.transaction() as cur:
-            cur.execute(
-                "DELETE FROM positions WHERE run_id = ? AND symbol = ?",
-                (run_id, c.symbol(symbol, "positions.symbol")),
-            )
-            return cur.rowcount > 0
+        positions.sync_positions(self.db, self.codec, self._run(run_id), held, closed, at)
+
+    def upsert_position(
+        self, position: Position | Mapping[str, Any], at: datetime, run_id: str | None = None
+    ) -> None:
+        """One open position into the book (seeding and tests; the monitor uses
+        ``sync_positions``). The unrealized P/L is derived from ``mark_price``."""
+        t = "positions"
+        d = w.as_dict(position)
+        side = c.text(d.get("side"), f"{t}.side", w.SIDES)
+        qty = c.integer(d.get("qty"), f"{t}.qty", minimum=1)
+        entry = c.decimal(d.get("entry_price"), f"{t}.entry_price")
+        mark = None if d.get("mark_price") is None else c.decimal(d["mark_price"], f"{t}.mark")
+        sign = 1 if side == "long" else -1
+        held = HeldPosition(
+            symbol=c.symbol(d.get("symbol"), f"{t}.symbol"),
+            side="long" if side == "long" else "short",
+            qty=qty,
+            entry_price=entry,
+            opened_at=c.utc(d.get("entry_time"), f"{t}.entry_time"),
+            current_price=mark,
+            unrealized_pnl=None if mark is None else (mark - entry) * qty * sign,
+            stop_price=None if d.get("stop_price") is None else c.decimal(d["stop_price"], t),
+            stop_status=None,
+            target_price=None if d.get("target_price") is None else c.decimal(d["target_price"], t),
+            target_status=None,
+            client_order_id=c.text(d.get("client_order_id"), f"{t}.client_order_id"),
+            setup=None if d.get("setup") is None else c.text(d["setup"], f"{t}.setup", w.SETUPS),
+        )
+        self.sync_positions([held], [], at, run_id)
+
+    def delete_position(self, symbol: str, run_id: str | None = None) -> bool:
+        """Forget an open position without closing it (a record written in error)."""
+        from llm_advisor.storage import positions
+
+        return positions.delete_open(self.db, self._run(run_id), symbol)
 
     # ------------------------------------------------------------ typed reads per run
-    def get_trades(self, run_id: str = LIVE_RUN) -> list[Trade]:
+    def get_trades(self, run_id: str | None = None) -> list[Trade]:
+        run_id = self._run(run_id)
         k = self.codec
         with self.db.transaction() as cur:
             cur.execute(
@@ -848,7 +988,8 @@ class Repository(PortfolioQueriesImpl):
             for r in rows
         ]
 
-    def get_transitions(self, run_id: str = LIVE_RUN) -> list[Transition]:
+    def get_transitions(self, run_id: str | None = None) -> list[Transition]:
+        run_id = self._run(run_id)
         k = self.codec
         with self.db.transaction() as cur:
             cur.execute(
@@ -874,7 +1015,8 @@ class Repository(PortfolioQueriesImpl):
             for r in rows
         ]
 
-    def get_fills(self, run_id: str = LIVE_RUN) -> list[Fill]:
+    def get_fills(self, run_id: str | None = None) -> list[Fill]:
+        run_id = self._run(run_id)
         k = self.codec
         with self.db.transaction() as cur:
             cur.execute(
@@ -897,7 +1039,8 @@ class Repository(PortfolioQueriesImpl):
             for r in rows
         ]
 
-    def get_signals(self, run_id: str = LIVE_RUN) -> list[Signal]:
+    def get_signals(self, run_id: str | None = None) -> list[Signal]:
+        run_id = self._run(run_id)
         k = self.codec
         cols = [col for col in w.SIGNAL_COLS if col not in ("run_id", "session_date")]
         with self.db.transaction() as cur:
@@ -918,7 +1061,8 @@ class Repository(PortfolioQueriesImpl):
             out.append(Signal(**d))
         return out
 
-    def get_equity_curve(self, run_id: str = LIVE_RUN) -> list[tuple[datetime, Decimal]]:
+    def get_equity_curve(self, run_id: str | None = None) -> list[tuple[datetime, Decimal]]:
+        run_id = self._run(run_id)
         k = self.codec
         with self.db.transaction() as cur:
             cur.execute(
@@ -952,6 +1096,22 @@ class Repository(PortfolioQueriesImpl):
             cur.execute(sql, params)
             return int(cur.fetchone()[0])
 
+    # ------------------------------------------------------------ bar quarantine
+    def save_bar_quarantine(
+        self, rejects: Iterable[Any], recorded_at: datetime, run_id: str | None = None
+    ) -> int:
+        """Live bars the tick refused or got too late (``storage/quarantine.py``)."""
+        from llm_advisor.storage import quarantine
+
+        run = run_id or self.scope_run_id or LIVE_RUN
+        return quarantine.save_bar_quarantine(self.db, self.codec, run, rejects, recorded_at)
+
+    def get_bar_quarantine(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        from llm_advisor.storage import quarantine
+
+        run = run_id or self.scope_run_id or LIVE_RUN
+        return quarantine.load_bar_quarantine(self.db, self.codec, run)
+
 
 def open_repository(url: str, migrate_schema: bool = False) -> Repository:
     """Open the database at ``url`` (``sqlite:///path`` or ``postgresql://...``)."""
@@ -959,3 +1119,10 @@ def open_repository(url: str, migrate_schema: bool = False) -> Repository:
     if migrate_schema:
         repo.migrate()
     return repo
+
+
+def _non_negative(value: Decimal, field: str) -> Decimal:
+    """Money spent is never negative: a bad record is refused naming its column."""
+    if value < 0:
+        raise DataError(f"{field}={value}: must be >= 0")
+    return value
