@@ -11,9 +11,6 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Decimal
 
-import numpy as np
-from numpy.typing import NDArray
-
 CENT = Decimal("0.01")
 _NOISE = 1e-6
 
@@ -38,20 +35,6 @@ def round_up_cent(x: float) -> float:
     if abs(c - nearest) <= _NOISE * 100.0:
         return nearest / 100.0
     return math.ceil(c) / 100.0
-
-
-def round_down_cent_array(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``round_down_cent`` element-wise (same arithmetic, so the same results)."""
-    c = x * 100.0
-    nearest = np.round(c)
-    return np.where(np.abs(c - nearest) <= _NOISE * 100.0, nearest, np.floor(c)) / 100.0
-
-
-def round_up_cent_array(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``round_up_cent`` element-wise (same arithmetic, so the same results)."""
-    c = x * 100.0
-    nearest = np.round(c)
-    return np.where(np.abs(c - nearest) <= _NOISE * 100.0, nearest, np.ceil(c)) / 100.0
 
 
 def to_decimal(x: float | int | str | Decimal) -> Decimal:

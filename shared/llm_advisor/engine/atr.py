@@ -19,25 +19,33 @@ from llm_advisor.features.indicators import wilder_step
 def add_bars(
     a: SymbolArrays,
     warm: list[list[float]],
+    has: NDArray[np.bool_],
     idx: NDArray[np.intp],
     bars: MinuteBars,
     mi: int,
     period: int,
 ) -> None:
-    """Fold minute ``mi``'s bars of rows ``idx`` into their buckets."""
+    """Fold minute ``mi``'s bars (rows ``has``, listed in ``idx``) into their buckets.
+
+    Full-width with the absent rows masked out: cheaper than gathering the present ones.
+    Most minutes continue every present row's bucket (one max, one min, one copy)."""
     bucket = mi // 5
-    ix: NDArray[np.intp] | slice = slice(None) if idx.size == a.bucket_id.size else idx
-    cur = a.bucket_id[ix]
-    stale = (cur >= 0) & (cur != bucket)
-    if stale.any():
-        _complete(a, warm, idx[stale], period)
-    h = bars.high[ix]
-    lo = bars.low[ix]
-    fresh = a.bucket_id[ix] != bucket
-    a.b_high[ix] = np.where(fresh, h, np.fmax(a.b_high[ix], h))
-    a.b_low[ix] = np.where(fresh, lo, np.fmin(a.b_low[ix], lo))
-    a.b_close[ix] = bars.close[ix]
-    a.bucket_id[ix] = bucket
+    h = bars.high
+    lo = bars.low
+    fresh = a.bucket_id != bucket
+    fresh &= has
+    if fresh.any():
+        stale = fresh & (a.bucket_id >= 0)
+        if stale.any():
+            _complete(a, warm, np.flatnonzero(stale), period)
+        np.copyto(a.b_high, h, where=fresh)  # a new bucket starts from this bar
+        np.copyto(a.b_low, lo, where=fresh)
+        a.bucket_id[fresh] = bucket
+    # fmax/fmin ignore NaN, so a row without a bar (NaN high/low) keeps its bucket as is,
+    # and a fresh row's max with its own bar is that bar: no mask needed
+    np.fmax(a.b_high, h, out=a.b_high)
+    np.fmin(a.b_low, lo, out=a.b_low)
+    np.copyto(a.b_close, bars.close, where=has)
     if mi % 5 == 4:
         _complete(a, warm, idx, period)
 

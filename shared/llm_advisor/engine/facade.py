@@ -39,10 +39,10 @@ from llm_advisor.engine.arrays import I64, SymbolArrays
 from llm_advisor.engine.book import SimBook, SimPosition
 from llm_advisor.engine.grid import MinuteBars
 from llm_advisor.engine.ids import iso_z, order_prefix
-from llm_advisor.engine.machine import decide
+from llm_advisor.engine.machine import Machine
 from llm_advisor.engine.minute import OpenMinute, finish, next_candidate
 from llm_advisor.engine.records import Candidate, StepResult
-from llm_advisor.engine.sizing import SessionAccount, size_batch
+from llm_advisor.engine.sizing import SessionAccount
 from llm_advisor.engine.states import BIAS_SIGN
 from llm_advisor.engine.thresholds import Thresholds
 from llm_advisor.features.rolling import RollingStats
@@ -68,6 +68,7 @@ class Engine:
         self.atr5_warm: list[list[float]] = [[] for _ in range(n)]  # true ranges before an ATR
         self.book = SimBook(config, self.arrays.close_pending)
         self.thresholds = Thresholds(config, self.symbols)
+        self.machine = Machine(config, n)
         # account
         self.starting_equity: Decimal = to_decimal(config.starting_equity)
         self.day_start_equity: Decimal = self.starting_equity
@@ -215,41 +216,40 @@ class Engine:
             self.book.on_bar(minute, bars, has, eod, res)
 
         # 2. features -----------------------------------------------------------
-        # every symbol has a bar (the usual minute): views instead of gather/scatter
-        ix: NDArray[np.intp] | slice = slice(None) if idx.size == len(self.symbols) else idx
-        close = bars.close[ix]
-        atr.add_bars(a, self.atr5_warm, idx, bars, mi, cfg.atr_period)
-        self.rolling.update(idx, close)
-        a.last_close[ix] = close
-        a.last_bar_min[ix] = mi
-        mean = self.rolling.mean[ix]
-        sigma = self.rolling.sigma(idx)
-        cnt = self.rolling.count[ix]
-        zd = (cnt >= cfg.min_periods) & (sigma > cfg.sigma_epsilon * np.abs(mean))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = np.where(zd, (close - mean) / np.where(zd, sigma, 1.0), np.nan)
+        # Full width, rows without a bar masked out: views cost less than gathering the
+        # present rows, and most minutes some symbol lacks a bar.
+        close = bars.close
+        atr.add_bars(a, self.atr5_warm, has, idx, bars, mi, cfg.atr_period)
+        roll = self.rolling
+        roll.push(has, close)
+        np.copyto(a.last_close, close, where=has)
+        np.copyto(a.last_bar_min, mi, where=has)
+        mean = roll.mean
+        sigma = roll.sigma_all()
+        zd = sigma > cfg.sigma_epsilon * np.abs(mean)
+        if not roll.all_full:
+            zd &= roll.count >= cfg.min_periods
+        z = np.full(close.size, np.nan)
+        np.divide(close - mean, sigma, out=z, where=zd)  # NaN where undefined or no bar
 
         # 3. state machine ------------------------------------------------------
         self.thresholds.effective(minute + _ONE_MIN)
-        kk = self.thresholds.k[:, ix]
-        mv = decide(a, cfg, idx, ix, z, zd, kk, in_window, self.kill)
+        kk = self.thresholds.k
+        mv = self.machine.decide(a, has, z, self.thresholds, in_window, self.kill)
 
-        # 4. signals -> orders (alphabetical: idx is sorted, symbols are sorted) ----
+        # 4. signals -> orders (alphabetical: rows are sorted like the symbols) -----
         sig = mv.sig_mr | mv.sig_tc
         op = OpenMinute(
-            minute, res, idx, ix, mv.st, mv.new_st, mv.new_sd, mv.new_since, mv.reason,
-            mv.moved | sig, z, mv.b, kk, close, mean, sigma, log_minutes, validate,
+            minute, res, has, idx, mv.st, mv.new_st, mv.new_sd, mv.new_since, mv.reason,
+            mv.moved | sig if mv.any_signal else mv.moved, z, mv.b, kk, close, mean, sigma,
+            log_minutes, validate,
         )  # fmt: skip
-        if not sig.any():
+        if not mv.any_signal:
             return self._finish(op)
         op.js = np.flatnonzero(sig).tolist()
         op.sig_mr = mv.sig_mr
         op.sd = mv.sd
-        srows = idx[op.js]
         op.equity = self.equity
-        op.batch = size_batch(
-            a.last_close[srows], a.atr5[srows], mv.sd[op.js], float(op.equity), cfg
-        )
         self._open = op
         return self._orders(op)
 

@@ -26,7 +26,6 @@ from llm_advisor.engine.records import (
     StepResult,
     TransitionRow,
 )
-from llm_advisor.engine.sizing import BatchSizing
 from llm_advisor.engine.states import REASONS, STATE_STR, Reason, StateCode
 
 if TYPE_CHECKING:
@@ -39,8 +38,8 @@ _ONE_MIN = timedelta(minutes=1)
 class OpenMinute:
     minute: datetime
     res: StepResult
-    idx: NDArray[np.intp]
-    ix: NDArray[np.intp] | slice
+    has: NDArray[np.bool_]  # rows with a bar this minute
+    idx: NDArray[np.intp]  # the same rows as indices
     st: NDArray[np.int64]
     new_st: NDArray[np.int64]
     new_sd: NDArray[np.int64]
@@ -55,10 +54,9 @@ class OpenMinute:
     sigma: NDArray[np.float64]
     log_minutes: bool
     validate: bool
-    js: list[int] = field(default_factory=list)  # positions in ``idx`` with a signal
+    js: list[int] = field(default_factory=list)  # rows with a signal, in symbol order
     sig_mr: NDArray[np.bool_] | None = None
     sd: NDArray[np.int64] | None = None
-    batch: BatchSizing | None = None
     equity: Decimal = Decimal(0)
     next: int = 0  # index into js of the signal being decided
     pending: SignalRecord | None = None
@@ -69,11 +67,13 @@ class OpenMinute:
         j = self.js[self.next]
         self.next += 1
         if reject:
-            self.res.signals.append(signal._replace(status="rejected", reject_reason=reject))
+            if signal.reject_reason != reject:  # refused after the guards (the validator)
+                signal = signal._replace(status="rejected", reject_reason=reject)
+            self.res.signals.append(signal)
             self.why_rejected[j] = f"rejected:{reject}"
             self.new_st[j] = StateCode.COOLDOWN
         else:
-            accept(eng, signal, int(self.idx[j]), 1 if signal.side is Side.LONG else -1, self.res)
+            accept(eng, signal, j, 1 if signal.side is Side.LONG else -1, self.res)
             self.new_st[j] = StateCode.IN_POSITION
         self.new_since[j] = self.b[j]
         self.reason[j] = Reason.SIGNAL
@@ -82,14 +82,13 @@ class OpenMinute:
 def next_candidate(eng: Engine, op: OpenMinute) -> bool:
     """Size, guard and decide the minute's signals in order, stopping (True) at a candidate
     that needs a verdict (only when the driver asked, ``step(validate=True)``)."""
-    sig_mr, sd, batch = op.sig_mr, op.sd, op.batch
-    assert sig_mr is not None and sd is not None and batch is not None
+    sig_mr, sd = op.sig_mr, op.sd
+    assert sig_mr is not None and sd is not None
     while op.next < len(op.js):
         j = op.js[op.next]
-        s = int(op.idx[j])
         setup = Setup.MR if sig_mr[j] else Setup.TC
         signal, reject = size_and_guard(
-            eng, s, setup, int(sd[j]), float(op.z[j]), op.minute, batch, op.next, op.equity
+            eng, j, setup, int(sd[j]), float(op.z[j]), op.minute, op.equity
         )
         if not reject and op.validate:
             op.pending = signal
@@ -101,14 +100,15 @@ def next_candidate(eng: Engine, op: OpenMinute) -> bool:
 
 def finish(eng: Engine, op: OpenMinute) -> None:
     """Close the minute: transitions, the new states, the minute's log."""
-    minute, res, idx, ix = op.minute, op.res, op.idx, op.ix
+    minute, res = op.minute, op.res
     st, new_st, new_sd, z, kk = op.st, op.new_st, op.new_sd, op.z, op.kk
     moved = op.moved
     a = eng.arrays
-    # transitions, built from array slices in one pass
+    # transitions, built from array slices in one pass (before the states are written:
+    # ``st`` is a view of them)
     if moved.any():
         sel = np.flatnonzero(moved)
-        syms = idx[sel].tolist()
+        rows = sel.tolist()
         olds = st[sel].tolist()
         news = new_st[sel].tolist()
         zs = z[sel].tolist()
@@ -116,7 +116,7 @@ def finish(eng: Engine, op: OpenMinute) -> None:
         kl = eng.thresholds.k_list
         names = eng.symbols
         why_rejected = op.why_rejected
-        for j, s_, o_, n_, z_, w_ in zip(sel.tolist(), syms, olds, news, zs, whys, strict=True):
+        for s_, o_, n_, z_, w_ in zip(rows, olds, news, zs, whys, strict=True):
             k = kl[s_]
             res.transitions.append(
                 TransitionRow(
@@ -129,26 +129,28 @@ def finish(eng: Engine, op: OpenMinute) -> None:
                     k[1],
                     k[2],
                     k[3],
-                    why_rejected.get(j) or REASONS[w_],
+                    why_rejected.get(s_) or REASONS[w_],
                 )
             )
-    a.state[ix] = new_st
-    a.side[ix] = new_sd
-    a.since[ix] = op.new_since
+    a.state[:] = new_st
+    a.side[:] = new_sd
+    a.since[:] = op.new_since
     if op.log_minutes:
-        active = (new_st >= StateCode.MR_ARMED) & (new_st <= StateCode.IN_POSITION)
+        idx = op.idx
+        ns = new_st[idx]
+        active = (ns >= StateCode.MR_ARMED) & (ns <= StateCode.IN_POSITION)
         res.minutes.append(
             MinuteFeatures(
                 minute,
                 eng.symbols,
                 idx.copy(),
-                op.close.copy(),
-                z,
-                op.mean.copy(),
-                op.sigma,
+                op.close[idx],
+                z[idx],
+                op.mean[idx],
+                op.sigma[idx],
                 a.atr5[idx],
-                new_st,
-                np.where(active, new_sd, 0),
-                kk.copy(),
+                ns,
+                np.where(active, new_sd[idx], 0),
+                kk[:, idx],
             )
         )

@@ -19,10 +19,14 @@ from llm_advisor.core.models import Setup, Side, TradePlan
 from llm_advisor.engine.book import SimPosition
 from llm_advisor.engine.ids import iso_z, order_suffix
 from llm_advisor.engine.records import SignalRecord, StepResult
-from llm_advisor.engine.sizing import BatchSizing, qty_with_buying_power
+from llm_advisor.engine.sizing import size_signal
 
 if TYPE_CHECKING:
     from llm_advisor.engine.facade import Engine
+
+
+_LONG, _SHORT = Side.LONG, Side.SHORT
+_VALUE: dict[Setup | Side, str] = {e: e.value for e in (*Setup, *Side)}  # no enum lookups
 
 
 def size_and_guard(
@@ -32,36 +36,32 @@ def size_and_guard(
     side: int,
     z: float,
     minute: datetime,
-    batch: BatchSizing,
-    n: int,
     equity: Decimal,
 ) -> tuple[SignalRecord, str]:
-    """Size and guard signal ``n`` of the minute (row ``s``): its record and the rejection
-    reason ("" = passed)."""
+    """Size and guard a signal of the minute (row ``s``): its record (already marked
+    rejected when a guard refused it) and the rejection reason ("" = passed).
+
+    Sized one by one in plain floats: a minute has a few signals, and scalar arithmetic on
+    so few costs less than array calls (the same IEEE results)."""
     cfg = eng.config
     a = eng.arrays
     sym = eng.symbols[s]
     ref = float(a.last_close[s])
     atr = float(a.atr5[s])
-    if batch.atr_ok[n]:
-        committed = eng.book.committed_notional()
-        acct = eng.account
-        broker_bp = None if acct is None or acct.buying_power is None else acct.buying_power
-        qty = qty_with_buying_power(
-            int(batch.by_risk[n]),
-            int(batch.by_size[n]),
-            ref,
-            float(equity),
-            committed,
-            cfg,
-            None if broker_bp is None else float(broker_bp),
-        )
-        r_ps: float | None = float(batch.risk_per_share[n])
-        stop: float | None = float(batch.stop[n])
-        target: float | None = float(batch.target[n])
-        reject = "" if qty > 0 else "size_zero"
-    else:
-        qty, r_ps, stop, target, reject = 0, None, None, None, "atr_undefined"
+    acct = eng.account
+    broker_bp = None if acct is None or acct.buying_power is None else acct.buying_power
+    sized = size_signal(
+        ref,
+        atr,
+        side,
+        float(equity),
+        eng.book.committed_notional(),
+        cfg,
+        None if broker_bp is None else float(broker_bp),
+    )
+    qty, r_ps, stop, target, reject = (
+        sized.qty, sized.risk_per_share, sized.stop, sized.target, sized.reject,
+    )  # fmt: skip
     if not reject and eng.kill:
         reject = "kill_switch"
     if not reject and len(eng.book.positions) >= cfg.max_open_positions:
@@ -70,10 +70,10 @@ def size_and_guard(
         assert stop is not None
         if over_daily_risk(eng, side, qty, ref, stop):
             reject = "daily_risk"
-    side_e = Side.LONG if side > 0 else Side.SHORT
+    side_e = _LONG if side > 0 else _SHORT
     if not eng.minute_iso:
         eng.minute_iso = iso_z(minute)
-    coid = eng.coid_prefix + order_suffix(sym, setup.value, side_e.value, eng.minute_iso)
+    coid = eng.coid_prefix + order_suffix(sym, _VALUE[setup], _VALUE[side_e], eng.minute_iso)
     k = eng.thresholds.k_list[s]
     mult = eng.thresholds.mults[s]
     signal = SignalRecord(
@@ -81,8 +81,8 @@ def size_and_guard(
         sym,
         setup,
         side_e,
-        "accepted",
-        "",
+        "rejected" if reject else "accepted",
+        reject,
         z,
         ref,
         None if math.isnan(atr) else atr,

@@ -20,11 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from llm_advisor.core.config import StrategyConfig
-from llm_advisor.core.money import round_down_cent_array, round_up_cent_array
 from llm_advisor.engine.fills import bracket_prices
 
 
@@ -35,53 +31,6 @@ def floor_shares(x: float) -> int:
     if abs(x - r) <= 1e-9 * max(1.0, abs(x)):
         return int(r)
     return math.floor(x)
-
-
-def floor_shares_array(x: NDArray[np.float64]) -> NDArray[np.int64]:
-    """``floor_shares`` element-wise (same arithmetic, so the same results)."""
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(x) & (x > 0)
-        safe = np.where(ok, x, 0.0)
-        r = np.round(safe)
-        snapped = np.abs(safe - r) <= 1e-9 * np.maximum(1.0, np.abs(safe))
-        out = np.where(snapped, r, np.floor(safe))
-    return np.where(ok, out, 0.0).astype(np.int64)
-
-
-@dataclass(frozen=True)
-class BatchSizing:
-    """Sizing of every signal of one bar, before buying power (which is sequential)."""
-
-    risk_per_share: NDArray[np.float64]  # NaN where ATR is undefined
-    stop: NDArray[np.float64]
-    target: NDArray[np.float64]
-    by_risk: NDArray[np.int64]
-    by_size: NDArray[np.int64]
-    atr_ok: NDArray[np.bool_]
-
-
-def size_batch(
-    ref: NDArray[np.float64],
-    atr_5m: NDArray[np.float64],
-    side_sign: NDArray[np.int64],
-    equity: float,
-    cfg: StrategyConfig,
-) -> BatchSizing:
-    """``size_signal`` for many signals at once, except the buying-power cap, which depends
-    on the orders accepted before each one (``qty_with_buying_power``)."""
-    with np.errstate(invalid="ignore"):
-        atr_ok = np.isfinite(atr_5m) & (atr_5m > 0)
-    r = np.where(atr_ok, cfg.atr_multiplier_sl * atr_5m, np.nan)
-    long_ = side_sign > 0
-    stop = np.where(long_, round_down_cent_array(ref - r), round_up_cent_array(ref + r))
-    target = np.where(
-        long_,
-        round_down_cent_array(ref + cfg.min_rr_ratio * r),
-        round_up_cent_array(ref - cfg.min_rr_ratio * r),
-    )
-    by_risk = floor_shares_array(equity * cfg.max_risk_per_trade / 100.0 / r)
-    by_size = floor_shares_array(equity * cfg.max_position_pct / 100.0 / ref)
-    return BatchSizing(r, stop, target, by_risk, by_size, atr_ok)
 
 
 def qty_with_buying_power(

@@ -30,6 +30,9 @@ class Thresholds:
         self.advices: list[Advice] = []
         self._key: tuple[int, bool] | None = None
         self.k: NDArray[np.float64] = np.zeros((4, n))
+        # what the state machine compares with: mr_arm, -mr_trigger, tc_trigger,
+        # -tc_trigger, tc_arm (negated once here, not at every bar)
+        self.cmp: NDArray[np.float64] = np.zeros((5, n))
         self.k_list: list[list[float]] = self.k.T.tolist()  # per symbol, for records
         self.mults: list[ThresholdMultipliers] = [ThresholdMultipliers()] * n
 
@@ -76,4 +79,6 @@ class Thresholds:
             [cfg.mr_arm_z, cfg.mr_trigger_z, cfg.tc_arm_z, cfg.tc_trigger_z], dtype=np.float64
         )
         self.k = base_k[:, None] * arr
+        k = self.k
+        self.cmp = np.stack((k[MR_ARM], -k[MR_TRIGGER], k[TC_TRIGGER], -k[TC_TRIGGER], k[TC_ARM]))
         self.k_list = self.k.T.tolist()

@@ -27,6 +27,18 @@ class RollingStats:
         self.mean: NDArray[np.float64] = np.zeros(n)
         self.m2: NDArray[np.float64] = np.zeros(n)
         self.since_resync: NDArray[np.int64] = np.zeros(n, dtype=np.int64)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Derived bookkeeping (never saved): whether every window is full, and how many
+        all-row updates may pass before some row is due its resync."""
+        w = self.window
+        n = self.count.size
+        self.all_full = bool((self.count >= w).all()) and n > 0
+        self._row_base = np.arange(n, dtype=np.int64) * w
+        self.ring = np.ascontiguousarray(self.ring)
+        self._flat = self.ring.reshape(-1)  # a view: puts land in the ring
+        self._until_due = w - int(self.since_resync.max()) if n else w
 
     def reset_all(self, seeds: Sequence[Sequence[float] | NDArray[np.float64] | None]) -> None:
         """Refill every row from its seed closes (the last ``window`` are kept).
@@ -47,6 +59,7 @@ class RollingStats:
         rows = np.flatnonzero(self.count > 0)
         if rows.size:
             self._resync(rows)
+        self._refresh()
 
     def reset_row(self, i: int, closes: NDArray[np.float64]) -> None:
         """Refill row i from scratch with the last ``window`` of ``closes`` (seeding)."""
@@ -65,11 +78,49 @@ class RollingStats:
         else:
             self.mean[i] = 0.0
             self.m2[i] = 0.0
+        self._refresh()
+
+    def push(self, has: NDArray[np.bool_], x: NDArray[np.float64]) -> None:
+        """Push x[i] into every row i where ``has[i]`` (x is NaN elsewhere): the engine's
+        per-minute call. Full-width views with the absent rows masked out cost less than
+        gathering the present ones, and most minutes some symbol lacks a bar."""
+        if not self.all_full:
+            rows = np.flatnonzero(has)
+            self.update(rows, x[rows])
+            return
+        w = self.window
+        pos = self._row_base + self.head
+        old = self._flat.take(pos)
+        mean = self.mean
+        d_rep = x - old
+        mean_rep = mean + d_rep / w
+        m2 = self.m2 + d_rep * (x - mean_rep + old - mean)
+        np.copyto(self.mean, mean_rep, where=has)
+        np.copyto(self.m2, m2, where=has)
+        self._flat.put(pos, np.where(has, x, old))
+        head = self.head
+        head += has
+        head[head == w] = 0
+        since = self.since_resync
+        since += has
+        self._after_push()
+
+    def _after_push(self) -> None:
+        """Resync the rows that are due. A push raises any row's count by at most one, so
+        no row can be due before ``_until_due`` pushes: only then is the array looked at."""
+        self._until_due -= 1
+        if self._until_due > 0:
+            return
+        w = self.window
+        due = np.flatnonzero(self.since_resync >= w)
+        if due.size:
+            self._resync(due)
+        self._until_due = w - int(self.since_resync.max())
 
     def update(self, idx: NDArray[np.intp], x: NDArray[np.float64]) -> None:
         """Push close x[j] into row idx[j] for every j (rows are distinct, sorted)."""
         w = self.window
-        # Every row at once (the usual minute): whole-array views instead of gather/scatter.
+        # Every row at once: whole-array views instead of gather/scatter.
         ix: NDArray[np.intp] | slice = slice(None) if idx.size == self.count.size else idx
         cnt = self.count[ix]
         head = self.head[ix]
@@ -95,6 +146,7 @@ class RollingStats:
             self.mean[ix] = np.where(full, mean_rep, mean_add)
             self.m2[ix] = np.where(full, m2_rep, m2_add)
             self.count[ix] = new_cnt
+            self.all_full = bool((self.count >= w).all())
         self.ring[idx, head] = x
         self.head[ix] = (head + 1) % w
         since = self.since_resync[ix] + 1
@@ -102,6 +154,7 @@ class RollingStats:
         due = since >= w
         if due.any():
             self._resync(idx[due])
+        self._until_due = 0  # rows moved unevenly: the next push looks again
 
     def _resync(self, rows: NDArray[np.intp]) -> None:
         r = self.ring[rows]
@@ -115,6 +168,13 @@ class RollingStats:
         self.mean[rows] = m
         self.m2[rows] = (dev * dev).sum(axis=1)
         self.since_resync[rows] = 0
+
+    def sigma_all(self) -> NDArray[np.float64]:
+        """``sigma`` of every row (one division by the window when all are full)."""
+        if self.all_full:
+            return np.sqrt(np.maximum(self.m2, 0.0) / self.window)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.sqrt(np.maximum(self.m2, 0.0) / self.count)
 
     def sigma(self, idx: NDArray[np.intp]) -> NDArray[np.float64]:
         cnt = self.count[idx]
@@ -150,4 +210,5 @@ class RollingStats:
         obj.mean = np.asarray(d["mean"], dtype=np.float64)
         obj.m2 = np.asarray(d["m2"], dtype=np.float64)
         obj.since_resync = np.asarray(d["since_resync"], dtype=np.int64)
+        obj._refresh()
         return obj
