@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from llm_advisor.aws.events import scheduled_time
 from llm_advisor.bootstrap import Container
 from llm_advisor.live.tick import run_tick
-from llm_advisor.notify.watch import engine_counts
 
 logger = Logger()
 tracer = Tracer()
@@ -48,8 +47,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         c.watch.failure("tick", now, exc)  # the status strip shows it; the error alarm too
         raise
     # The status page's heartbeat (and the dead-man alarm's metric), the bad-bars alert.
-    engine = engine_counts(c.state, result.session_day) if result.session_day else None
-    c.watch.after_tick(result, time.monotonic() - started, engine)
+    c.watch.after_tick(result, time.monotonic() - started, result.engine)
     metrics.add_metric("TickHeartbeat", MetricUnit.Count, 1)
     metrics.add_metric("MinutesProcessed", MetricUnit.Count, len(result.minutes))
     metrics.add_metric("PlansPublished", MetricUnit.Count, len(result.plans))

@@ -33,7 +33,6 @@ from llm_advisor.alpaca.reconcile import Discrepancy, Reconciliation
 from llm_advisor.alpaca.tracker import TradeTracker
 from llm_advisor.core.clock import Clock, SystemClock
 from llm_advisor.core.errors import RetryableError, UserError
-from llm_advisor.notify.watch import engine_counts
 
 log = logging.getLogger("llm_advisor.live")
 
@@ -125,10 +124,7 @@ class PaperLoop:
         started = time.monotonic()
         tick = run_tick(now, c.tick_deps())
         if watch is not None:
-            day = tick.session_day
-            watch.after_tick(
-                tick, time.monotonic() - started, engine_counts(c.state, day) if day else None
-            )
+            watch.after_tick(tick, time.monotonic() - started, tick.engine)
         executed = []
         for plan in c.plans.drain():
             done = execute_plan(  # staleness on the processing time, after the tick's work

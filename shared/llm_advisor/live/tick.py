@@ -59,6 +59,7 @@ from llm_advisor.core.ports import (
 )
 from llm_advisor.data.bar_checks import Reject, check_bars
 from llm_advisor.engine.sizing import SessionAccount, session_account
+from llm_advisor.engine.states import StateCode
 from llm_advisor.execution.monitor import kill_switch_active, kill_switch_key
 from llm_advisor.live.bars import BarWait, collect_minutes
 from llm_advisor.live.engine import Engine, MinuteFeatures, StepResult, session_for_config
@@ -209,6 +210,9 @@ class TickResult:
     minute_rows: int = 0  # per-minute log rows written (live_loop_minutes)
     minute_rows_pruned: int = 0  # rows past the retention, deleted by the session's last tick
     validations: list[ValidationRecord] = field(default_factory=list)  # verdicts this tick
+    # symbols / armed / in_position in the engine after this tick (the status heartbeat),
+    # from the engine the tick already holds: no second read of the saved state
+    engine: dict[str, int] | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -347,6 +351,17 @@ def _transitions(res: StepResult) -> list[Transition]:
     return [t.to_model() for t in res.transitions]
 
 
+def engine_counts(engine: Engine) -> dict[str, int]:
+    """Symbols, symbols armed (either setup) and symbols in a position."""
+    st = engine.arrays.state
+    armed = (st >= StateCode.MR_ARMED) & (st <= StateCode.TC_PULLBACK)
+    return {
+        "symbols": int(st.size),
+        "armed": int(np.count_nonzero(armed)),
+        "in_position": int(np.count_nonzero(st == StateCode.IN_POSITION)),
+    }
+
+
 def run_tick(now: datetime, deps: TickDeps) -> TickResult:
     """One tick at ``now`` (the scheduled time, never the wall clock)."""
     now = require_utc(now, "now")
@@ -368,7 +383,9 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
         engine, version = Engine.from_state(data), stored[1]
         watch = data.get(WATCH_KEY) or {}
     if engine.session is None:  # already closed by an earlier tick
-        return TickResult("done", now, session.day, version=version, session_ended=True)
+        done = TickResult("done", now, session.day, version=version, session_ended=True)
+        done.engine = engine_counts(engine)
+        return done
 
     _apply_advice(engine, deps.state, session.day)
     start = session.open if engine.last_minute is None else engine.last_minute + ONE_MINUTE
@@ -399,10 +416,12 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
         total.extend(engine.end_session())
         result.session_ended = True
     news = got.rejects + got.late
+    result.engine = engine_counts(engine)
     if not (result.minutes or result.session_ended or news) and stored is not None:
         return TickResult(
-            "up_to_date", now, session.day, version=version, held=got.held, bar_polls=got.polls
-        )
+            "up_to_date", now, session.day, version=version, held=got.held, bar_polls=got.polls,
+            engine=result.engine,
+        )  # fmt: skip
 
     # Side effects, in the order that survives a crash between any two of them.
     # A plan the engine cancelled in these same minutes (its kill switch on the breach bar,

@@ -12,7 +12,6 @@ same minute claims nothing new and sends nothing (``notify/store.py``).
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,16 +20,12 @@ from typing import Any
 
 from llm_advisor.core.calendar import NY, is_session
 from llm_advisor.core.config import StrategyConfig
-from llm_advisor.core.ports import Alert, NotifierPort, StateStorePort
+from llm_advisor.core.ports import Alert, NotifierPort
 from llm_advisor.notify import alerts as al
 from llm_advisor.notify.queues import QueueDepths
 from llm_advisor.notify.store import LoopStatusStore
 
 log = logging.getLogger(__name__)
-
-# Engine state codes (live.engine: IDLE, MR_ARMED, TC_ARMED, TC_PULLBACK, IN_POSITION, ...)
-_ARMED_CODES = frozenset({1, 2, 3})
-_IN_POSITION = 4
 
 
 def in_session(now: datetime, config: StrategyConfig) -> bool:
@@ -42,25 +37,6 @@ def in_session(now: datetime, config: StrategyConfig) -> bool:
         return False
     s = session_for_config(day, config)
     return s.open <= now <= s.close
-
-
-def engine_counts(state: StateStorePort, day: date) -> dict[str, int] | None:
-    """Symbols armed and in position in the saved engine state (one extra read per tick;
-    the tick itself is not touched). None when there is no readable state."""
-    from llm_advisor.live.tick import decode_state, engine_key
-
-    stored = state.load(engine_key(day))
-    if stored is None:
-        return None
-    try:
-        codes = decode_state(stored[0]).get("state") or []
-    except (ValueError, zlib.error):
-        return None
-    return {
-        "symbols": len(codes),
-        "armed": sum(1 for s in codes if s in _ARMED_CODES),
-        "in_position": sum(1 for s in codes if s == _IN_POSITION),
-    }
 
 
 @dataclass
