@@ -25,41 +25,45 @@ from llm_advisor.engine.thresholds import Thresholds
 S = StateCode
 
 
-def spec_step(state: int, f: dict[str, bool]) -> tuple[int, int, int]:
-    """(new state, reason, flags) of one symbol, the spec's rules in its order."""
+def spec_step(state: int, f: dict[str, bool]) -> tuple[int, int, bool, int, int]:
+    """(new state, reason, new age?, new side or 0, signal) of one symbol, the spec's
+    rules in its order."""
+    if f["no_bar"]:
+        return state, Reason.NONE, False, 0, m.NO_SIGNAL
+    z_side = 1 if f["z_up"] else -1
     allowed = f["atr_ok"] and not f["maxed"] and not f["outside"]
     armed = state in (S.MR_ARMED, S.TC_ARMED, S.TC_PULLBACK)
     if state == S.IN_POSITION and f["closed"]:
-        return S.COOLDOWN, Reason.CLOSED, m.F_SINCE
+        return S.COOLDOWN, Reason.CLOSED, True, 0, 0
     if state == S.COOLDOWN and f["cooled"]:
-        return (S.DONE if f["maxed"] else S.IDLE), Reason.COOLDOWN_END, 0
+        return (S.DONE if f["maxed"] else S.IDLE), Reason.COOLDOWN_END, False, 0, 0
     if armed and f["outside"]:
-        return S.IDLE, Reason.WINDOW, 0
+        return S.IDLE, Reason.WINDOW, False, 0, 0
     if state in (S.IDLE, S.MR_ARMED) and allowed and f["tc_arm"]:
-        return S.TC_ARMED, Reason.ARM_TC, m.F_SINCE | m.F_SIDE_TC
+        return S.TC_ARMED, Reason.ARM_TC, True, z_side, 0
     if state == S.MR_ARMED:
         if f["timed_out"]:
-            return S.IDLE, Reason.TIMEOUT, 0
+            return S.IDLE, Reason.TIMEOUT, False, 0, 0
         if f["abort"]:
-            return S.IDLE, Reason.ABORT, 0
+            return S.IDLE, Reason.ABORT, False, 0, 0
         if f["overshoot"]:
-            return S.IDLE, Reason.OVERSHOOT, 0
-        return state, Reason.NONE, m.F_SIG_MR if f["mr_trigger"] else 0
+            return S.IDLE, Reason.OVERSHOOT, False, 0, 0
+        return state, Reason.NONE, False, 0, m.SIGNAL_MR if f["mr_trigger"] else 0
     if state == S.TC_ARMED:
         if f["timed_out"]:
-            return S.IDLE, Reason.TIMEOUT, 0
+            return S.IDLE, Reason.TIMEOUT, False, 0, 0
         if f["pullback"]:
-            return S.TC_PULLBACK, Reason.PULLBACK, m.F_SINCE
-        return state, Reason.NONE, 0
+            return S.TC_PULLBACK, Reason.PULLBACK, True, 0, 0
+        return state, Reason.NONE, False, 0, 0
     if state == S.TC_PULLBACK:
         if f["timed_out"]:
-            return S.IDLE, Reason.TIMEOUT, 0
+            return S.IDLE, Reason.TIMEOUT, False, 0, 0
         if f["broken"]:
-            return S.IDLE, Reason.BROKEN, 0
-        return state, Reason.NONE, m.F_SIG_TC if f["tc_trigger"] else 0
+            return S.IDLE, Reason.BROKEN, False, 0, 0
+        return state, Reason.NONE, False, 0, m.SIGNAL_TC if f["tc_trigger"] else 0
     if state == S.IDLE and allowed and f["mr_arm"] and not f["abort"]:
-        return S.MR_ARMED, Reason.ARM_MR, m.F_SINCE | m.F_SIDE_MR
-    return state, Reason.NONE, 0
+        return S.MR_ARMED, Reason.ARM_MR, True, -z_side, 0
+    return state, Reason.NONE, False, 0, 0
 
 
 BITS = {
@@ -76,33 +80,30 @@ BITS = {
     "tc_arm": m.TC_ARM,
     "mr_arm": m.MR_ARM,
     "atr_ok": m.ATR_OK,
+    "z_up": m.Z_UP,
+    "no_bar": m.NO_BAR,
     "outside": m.OUTSIDE,
 }
 
 
 def test_table_equals_the_spec_for_every_key() -> None:
-    for key in range(len(StateCode) << m.STATE_SHIFT):
+    for key in range(m.N_KEYS):
         state = key >> m.STATE_SHIFT
         f = {name: bool((key >> bit) & 1) for name, bit in BITS.items()}
         want = spec_step(state, f)
-        got = (int(m.NEW_STATE[key]), int(m.REASON[key]), int(m.FLAGS[key]))
-        assert got == want, (key, state, f)
+        t = m.TABLE
+        got = tuple(int(x[key]) for x in t)
+        assert got == tuple(int(x) for x in want), (key, state, f)
 
 
-def test_a_symbol_without_a_bar_never_moves() -> None:
-    base = m.NO_BAR << m.STATE_SHIFT
-    keys = np.arange(base, base + (1 << m.STATE_SHIFT))
-    assert (m.REASON[keys] == 0).all() and (m.FLAGS[keys] == 0).all()
-
-
-def test_outside_the_window_only_state_and_three_facts_matter() -> None:
+def test_outside_the_window_only_state_and_four_facts_matter() -> None:
     """``decide`` skips the z facts outside the window (their bits keep old values)."""
-    keep = (1 << m.CLOSED) | (1 << m.COOLED) | (1 << m.MAXED) | (1 << m.OUTSIDE)
+    keep = sum(1 << b for b in (m.CLOSED, m.COOLED, m.MAXED, m.NO_BAR, m.OUTSIDE))
     keys = np.arange(m.N_KEYS)
     outside = keys[((keys >> m.OUTSIDE) & 1) == 1]
     state_bits = (outside >> m.STATE_SHIFT) << m.STATE_SHIFT
     core = state_bits | (outside & keep)
-    for table in (m.NEW_STATE, m.REASON, m.FLAGS):
+    for table in m.TABLE:
         assert (table[outside] == table[core]).all()
 
 
@@ -119,7 +120,7 @@ def _reference(
     closed: bool,
     in_window: bool,
     kill: bool,
-) -> tuple[int, int, int]:
+) -> tuple[int, int, bool, int, int]:
     mr_arm, mr_trig, tc_arm, tc_trig = k
     zd = not math.isnan(z)
     az = abs(z) if zd else math.nan
@@ -138,6 +139,8 @@ def _reference(
         "tc_arm": zd and htf != 0 and az >= tc_arm and (z > 0) == (htf > 0),
         "mr_arm": zd and az >= mr_arm,
         "atr_ok": atr_pct <= cfg.atr_percentile_cap and not kill,
+        "z_up": zd and z > 0,
+        "no_bar": False,
         "outside": not in_window,
     }
     return spec_step(state, f)
@@ -176,7 +179,8 @@ def test_decide_equals_the_spec_per_symbol(n: int, seed: int, in_window: bool, k
         "closed": a.close_pending.copy(),
     }
     mv = m.Machine(cfg, n).decide(a, has, z, thr, in_window, kill)
-    k = tuple(float(x) for x in thr.k[:, 0])
+    k0, k1, k2, k3 = (float(x) for x in thr.k[:, 0])
+    k = (k0, k1, k2, k3)
     for i in range(n):
         if not has[i]:
             assert mv.new_st[i] == before["state"][i] and not mv.moved[i]
@@ -188,14 +192,16 @@ def test_decide_equals_the_spec_per_symbol(n: int, seed: int, in_window: bool, k
             float(z[i]), int(a.htf[i]), k, int(a.trades_today[i]), float(a.atr_pct[i]),
             bool(before["closed"][i]), in_window, kill,
         )  # fmt: skip
-        new_state, reason, flags = want
+        new_state, reason, new_age, side, signal = want
+        if side:  # an arming: its side follows z (the table gets z's sign as a fact)
+            assert mv.new_sd[i] == side
         assert (int(mv.new_st[i]), int(mv.reason[i])) == (new_state, reason), i
-        assert bool(mv.sig_mr[i]) == bool(flags & m.F_SIG_MR)
-        assert bool(mv.sig_tc[i]) == bool(flags & m.F_SIG_TC)
-        assert int(mv.new_since[i]) == (b if flags & m.F_SINCE else int(before["since"][i]))
-        if flags & m.F_SIDE_TC:
+        assert bool(mv.sig_mr[i]) == (signal == m.SIGNAL_MR)
+        assert bool(mv.sig_tc[i]) == (signal == m.SIGNAL_TC)
+        assert int(mv.new_since[i]) == (b if new_age else int(before["since"][i]))
+        if reason == Reason.ARM_TC:  # follows the HTF bias
             assert mv.new_sd[i] == a.htf[i]
-        elif flags & m.F_SIDE_MR:
+        elif reason == Reason.ARM_MR:  # fades the move
             assert mv.new_sd[i] == (-1 if z[i] > 0 else 1)
         else:
             assert mv.new_sd[i] == before["side"][i]

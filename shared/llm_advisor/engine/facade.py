@@ -250,6 +250,10 @@ class Engine:
         op.sig_mr = mv.sig_mr
         op.sd = mv.sd
         op.equity = self.equity
+        op.committed = self.book.committed_notional()
+        acct = self.account
+        if acct is not None and acct.buying_power is not None:
+            op.broker_bp = float(acct.buying_power)
         self._open = op
         return self._orders(op)
 

@@ -47,18 +47,15 @@ TC_TRIGGER = 9  # side x z > tc_trigger
 TC_ARM = 10  # htf x z >= tc_arm (|z| past the level on the HTF side)
 MR_ARM = 11  # |z| >= mr_arm
 ATR_OK = 12  # ATR percentile <= cap, and the session allows entries (no kill switch)
-OUTSIDE = 13  # the bar is outside the entry window (one value for every symbol)
-STATE_SHIFT = 14
+Z_UP = 13  # z > 0 (an arming's side follows from it)
+NO_BAR = 14  # the symbol has no bar this minute: nothing happens to it
+OUTSIDE = 15  # the bar is outside the entry window (one value for every symbol)
+STATE_SHIFT = 16
 N_BITS = OUTSIDE  # facts computed per symbol (OUTSIDE is one value for the whole bar)
-NO_BAR = len(StateCode)  # the key's state for a symbol without a bar: nothing happens
-N_KEYS = (NO_BAR + 1) << STATE_SHIFT
+N_KEYS = len(StateCode) << STATE_SHIFT
 
-# What a key's outcome asks of the step besides the new state and the reason.
-F_SINCE = 1  # the move starts a new age: since := this bar
-F_SIDE_MR = 2  # side := -sign(z) (mean reversion fades the move)
-F_SIDE_TC = 4  # side := HTF bias (trend continuation follows it)
-F_SIG_MR = 8  # a mean-reversion signal
-F_SIG_TC = 16  # a trend-continuation signal
+# A key's signal: none, mean reversion, trend continuation.
+NO_SIGNAL, SIGNAL_MR, SIGNAL_TC = 0, 1, 2
 
 IDLE, MR_ARMED, TC_ARMED, TC_PULLBACK, IN_POSITION, COOLDOWN, DONE = map(int, StateCode)
 
@@ -69,19 +66,30 @@ class Moves(NamedTuple):
     b: I64  # bar index after this bar
     st: I64  # state before
     sd: I64  # side before
-    new_st: I64
+    new_st: NDArray[np.int8]
     new_sd: I64
     new_since: I64
-    reason: I64  # ``Reason`` codes
+    reason: NDArray[np.int8]  # ``Reason`` codes
     moved: Mask
     sig_mr: Mask
     sig_tc: Mask
     any_signal: bool
 
 
-def transition_table() -> tuple[I64, I64, NDArray[np.uint8]]:
-    """New state, reason and flags for every key (state and facts), the spec's rules in
-    the spec's order; each rule applies only to symbols no earlier rule moved."""
+class Table(NamedTuple):
+    """Outcomes by key: the new state, the reason (0: no move), whether the move starts a
+    new age (``since`` := this bar), the new side (0: unchanged) and the signal."""
+
+    state: NDArray[np.int8]
+    reason: NDArray[np.int8]
+    since: NDArray[np.bool_]
+    side: NDArray[np.int8]
+    signal: NDArray[np.int8]
+
+
+def transition_table() -> Table:
+    """Every key's outcome (state and facts), the spec's rules in the spec's order; each
+    rule applies only to symbols no earlier rule moved."""
     key = np.arange(N_KEYS, dtype=np.int64)
 
     def fact(bit: int) -> Mask:
@@ -90,50 +98,61 @@ def transition_table() -> tuple[I64, I64, NDArray[np.uint8]]:
     st = key >> STATE_SHIFT
     new_st = st.copy()
     reason = np.zeros(N_KEYS, dtype=np.int64)
-    flags = np.zeros(N_KEYS, dtype=np.uint8)
-    moved = np.zeros(N_KEYS, dtype=bool)
+    since = np.zeros(N_KEYS, dtype=bool)
+    side = np.zeros(N_KEYS, dtype=np.int64)
+    signal = np.zeros(N_KEYS, dtype=np.int64)
+    moved = fact(NO_BAR)  # a symbol without a bar is never moved
+    z_sign = np.where(fact(Z_UP), 1, -1)
 
-    def move(m: Mask, to: int | I64, why: Reason, flag: int = 0) -> None:
+    def move(
+        m: Mask, to: int | I64, why: Reason, *, new_age: bool = False, to_side: I64 | None = None
+    ) -> None:
         m = m & ~moved
         new_st[m] = to if isinstance(to, int) else to[m]
         reason[m] = why
-        flags[m] |= flag
+        since[m] = new_age
+        if to_side is not None:
+            side[m] = to_side[m]
         moved[m] = True
 
     outside = fact(OUTSIDE)
     allowed = fact(ATR_OK) & ~fact(MAXED) & ~outside
     timed_out = fact(TIMED_OUT)
-    move((st == IN_POSITION) & fact(CLOSED), COOLDOWN, Reason.CLOSED, F_SINCE)
+    move((st == IN_POSITION) & fact(CLOSED), COOLDOWN, Reason.CLOSED, new_age=True)
     after_cooldown = np.where(fact(MAXED), DONE, IDLE)
     move((st == COOLDOWN) & fact(COOLED), after_cooldown, Reason.COOLDOWN_END)
     armed = (st == MR_ARMED) | (st == TC_ARMED) | (st == TC_PULLBACK)
     move(armed & outside, IDLE, Reason.WINDOW)
+    # trend continuation follows the HTF bias, which is z's side (TC_ARM says so)
     tc_from = (st == IDLE) | (st == MR_ARMED)
-    move(tc_from & allowed & fact(TC_ARM), TC_ARMED, Reason.ARM_TC, F_SINCE | F_SIDE_TC)
+    tc_arm = tc_from & allowed & fact(TC_ARM)
+    move(tc_arm, TC_ARMED, Reason.ARM_TC, new_age=True, to_side=z_sign)
     # an armed mean reversion: timeout, abort, overshoot, else maybe its signal
     mr = st == MR_ARMED
     move(mr & timed_out, IDLE, Reason.TIMEOUT)
     move(mr & fact(ABORT), IDLE, Reason.ABORT)
     move(mr & fact(OVERSHOOT), IDLE, Reason.OVERSHOOT)
-    flags[mr & ~moved & fact(MR_TRIGGER)] |= F_SIG_MR
+    signal[mr & ~moved & fact(MR_TRIGGER)] = SIGNAL_MR
     # an armed trend continuation waits for its pullback
     tc = st == TC_ARMED
     move(tc & timed_out, IDLE, Reason.TIMEOUT)
-    move(tc & fact(PULLBACK), TC_PULLBACK, Reason.PULLBACK, F_SINCE)
+    move(tc & fact(PULLBACK), TC_PULLBACK, Reason.PULLBACK, new_age=True)
     # after the pullback: timeout, the trend broken, else maybe its signal
     pb = st == TC_PULLBACK
     move(pb & timed_out, IDLE, Reason.TIMEOUT)
     move(pb & fact(BROKEN), IDLE, Reason.BROKEN)
-    flags[pb & ~moved & fact(TC_TRIGGER)] |= F_SIG_TC
-    # mean-reversion arming: |z| in [mr_arm, mr_abort)
+    signal[pb & ~moved & fact(TC_TRIGGER)] = SIGNAL_TC
+    # mean-reversion arming: |z| in [mr_arm, mr_abort), fading the move
     mr_arm = (st == IDLE) & allowed & fact(MR_ARM) & ~fact(ABORT)
-    move(mr_arm, MR_ARMED, Reason.ARM_MR, F_SINCE | F_SIDE_MR)
-    return new_st, reason, flags
+    move(mr_arm, MR_ARMED, Reason.ARM_MR, new_age=True, to_side=-z_sign)
+    i8 = np.int8
+    return Table(new_st.astype(i8), reason.astype(i8), since, side.astype(i8), signal.astype(i8))
 
 
-NEW_STATE, REASON, FLAGS = transition_table()
+TABLE = transition_table()
 # the key is one matrix product: facts (as 0.0/1.0) and the state times their weights
 _WEIGHTS = np.array([float(1 << i) for i in range(N_BITS)] + [float(1 << STATE_SHIFT)])
+_OUTSIDE = float(1 << OUTSIDE)
 _R_CLOSED = int(Reason.CLOSED)
 
 
@@ -162,8 +181,8 @@ class Machine:
         they are); ``a.bar_idx`` advances where there is a bar; closed brackets'
         ``close_pending`` is consumed; ``thr`` holds the thresholds in force."""
         cfg = self.config
-        b = a.bar_idx + has
-        a.bar_idx[:] = b
+        b = a.bar_idx
+        b += has  # ``b`` is the arrays' own (read by this minute only)
         st = a.state
         sd = a.side
         since = a.since
@@ -172,8 +191,9 @@ class Machine:
         np.copyto(f[CLOSED], a.close_pending)
         np.greater_equal(age, cfg.cooldown_bars, out=f[COOLED])
         np.greater_equal(a.trades_today, cfg.max_trades_per_symbol, out=f[MAXED])
+        np.logical_not(has, out=f[NO_BAR])
         if in_window:
-            # outside the window only the state and the three facts above matter (the
+            # outside the window only the state and the four facts above matter (the
             # table's outcome ignores the rest there: tests/engine/test_machine_table.py)
             cmp = thr.cmp
             absz = np.abs(z)
@@ -187,37 +207,32 @@ class Machine:
             np.greater(sz, cmp[2], out=f[TC_TRIGGER])
             np.greater_equal(a.htf * z, cmp[4], out=f[TC_ARM])
             np.greater_equal(absz, cmp[0], out=f[MR_ARM])
+            np.greater(z, 0.0, out=f[Z_UP])
             if kill:
                 f[ATR_OK] = False
             else:
                 np.less_equal(a.atr_pct, cfg.atr_percentile_cap, out=f[ATR_OK])
         facts = self.facts
         facts[:N_BITS] = f
-        np.copyto(facts[N_BITS], np.where(has, st, NO_BAR))
-        if in_window:
-            key = (_WEIGHTS @ facts).astype(np.intp)
-        else:
-            key = (_WEIGHTS @ facts + float(1 << OUTSIDE)).astype(np.intp)
-        new_st = NEW_STATE.take(key)
-        np.copyto(new_st, st, where=~has)  # the table cannot know a bar-less row's state
-        reason = REASON.take(key)
-        fl = FLAGS.take(key)
+        facts[N_BITS] = st
+        keyf = _WEIGHTS @ facts
+        if not in_window:
+            keyf += _OUTSIDE
+        key = keyf.astype(np.intp)
+        t = TABLE
+        new_st = t.state.take(key)
+        reason = t.reason.take(key)
         moved = reason != 0
-        new_since = np.where((fl & F_SINCE) != 0, b, since)
-        new_sd = sd.copy()
-        arming = fl & (F_SIDE_MR | F_SIDE_TC)
-        if arming.any():
-            j = np.flatnonzero(arming & F_SIDE_TC)
-            new_sd[j] = a.htf[j]
-            j = np.flatnonzero(arming & F_SIDE_MR)
-            new_sd[j] = -np.sign(z[j]).astype(np.int64)
-        sig = fl >= F_SIG_MR
+        new_since = np.where(t.since.take(key), b, since)
+        side = t.side.take(key)
+        new_sd = np.where(side != 0, side, sd)
+        sig = t.signal.take(key)
         any_signal = bool(sig.any())
         if any_signal:
-            sig_mr = (fl & F_SIG_MR) != 0
-            sig_tc = (fl & F_SIG_TC) != 0
+            sig_mr = sig == SIGNAL_MR
+            sig_tc = sig == SIGNAL_TC
         else:
-            sig_mr = sig_tc = sig
+            sig_mr = sig_tc = np.zeros(st.size, dtype=bool)
         if a.close_pending.any():
             a.close_pending[reason == _R_CLOSED] = False
         return Moves(

@@ -41,10 +41,10 @@ class OpenMinute:
     has: NDArray[np.bool_]  # rows with a bar this minute
     idx: NDArray[np.intp]  # the same rows as indices
     st: NDArray[np.int64]
-    new_st: NDArray[np.int64]
+    new_st: NDArray[np.int8]
     new_sd: NDArray[np.int64]
     new_since: NDArray[np.int64]
-    reason: NDArray[np.int64]
+    reason: NDArray[np.int8]
     moved: NDArray[np.bool_]
     z: NDArray[np.float64]
     b: NDArray[np.int64]
@@ -58,6 +58,8 @@ class OpenMinute:
     sig_mr: NDArray[np.bool_] | None = None
     sd: NDArray[np.int64] | None = None
     equity: Decimal = Decimal(0)
+    committed: float = 0.0  # notional of every bracket, kept up to date by ``decide``
+    broker_bp: float | None = None  # the broker's buying power (live drivers), as a float
     next: int = 0  # index into js of the signal being decided
     pending: SignalRecord | None = None
     why_rejected: dict[int, str] = field(default_factory=dict)
@@ -74,6 +76,9 @@ class OpenMinute:
             self.new_st[j] = StateCode.COOLDOWN
         else:
             accept(eng, signal, j, 1 if signal.side is Side.LONG else -1, self.res)
+            # the book's committed notional gains the new bracket at its reference price:
+            # the same sum, in the same order, as ``SimBook.committed_notional`` gives
+            self.committed += signal.qty * signal.ref_price
             self.new_st[j] = StateCode.IN_POSITION
         self.new_since[j] = self.b[j]
         self.reason[j] = Reason.SIGNAL
@@ -84,11 +89,13 @@ def next_candidate(eng: Engine, op: OpenMinute) -> bool:
     that needs a verdict (only when the driver asked, ``step(validate=True)``)."""
     sig_mr, sd = op.sig_mr, op.sd
     assert sig_mr is not None and sd is not None
+    equity_f = float(op.equity)
     while op.next < len(op.js):
         j = op.js[op.next]
         setup = Setup.MR if sig_mr[j] else Setup.TC
+        money = (equity_f, op.committed, op.broker_bp)
         signal, reject = size_and_guard(
-            eng, j, setup, int(sd[j]), float(op.z[j]), op.minute, op.equity
+            eng, j, setup, int(sd[j]), float(op.z[j]), op.minute, op.equity, money
         )
         if not reject and op.validate:
             op.pending = signal
@@ -137,7 +144,7 @@ def finish(eng: Engine, op: OpenMinute) -> None:
     a.since[:] = op.new_since
     if op.log_minutes:
         idx = op.idx
-        ns = new_st[idx]
+        ns = new_st[idx].astype(np.int64)
         active = (ns >= StateCode.MR_ARMED) & (ns <= StateCode.IN_POSITION)
         res.minutes.append(
             MinuteFeatures(

@@ -37,28 +37,21 @@ def size_and_guard(
     z: float,
     minute: datetime,
     equity: Decimal,
+    money: tuple[float, float, float | None],
 ) -> tuple[SignalRecord, str]:
     """Size and guard a signal of the minute (row ``s``): its record (already marked
     rejected when a guard refused it) and the rejection reason ("" = passed).
 
     Sized one by one in plain floats: a minute has a few signals, and scalar arithmetic on
-    so few costs less than array calls (the same IEEE results)."""
+    so few costs less than array calls (the same IEEE results). ``money`` is the minute's
+    (equity, committed notional, broker buying power) as floats, kept by the caller."""
     cfg = eng.config
     a = eng.arrays
     sym = eng.symbols[s]
     ref = float(a.last_close[s])
     atr = float(a.atr5[s])
-    acct = eng.account
-    broker_bp = None if acct is None or acct.buying_power is None else acct.buying_power
-    sized = size_signal(
-        ref,
-        atr,
-        side,
-        float(equity),
-        eng.book.committed_notional(),
-        cfg,
-        None if broker_bp is None else float(broker_bp),
-    )
+    equity_f, committed, broker_bp = money
+    sized = size_signal(ref, atr, side, equity_f, committed, cfg, broker_bp)
     qty, r_ps, stop, target, reject = (
         sized.qty, sized.risk_per_share, sized.stop, sized.target, sized.reject,
     )  # fmt: skip
