@@ -277,6 +277,8 @@ def _run(args: argparse.Namespace, doc: dict[str, Any]) -> int:
         if note:
             print(note)
         runs = recorder.labelled([r.label for r in report.runs])
+        if not args.no_report:
+            preload_report_bars(inp.bars, [r for _, r in runs])
         page = write_compare(args.out, runs, report.render(), inp.bars, report=not args.no_report)
         print(f"wrote {len(runs)} runs to {args.out}/" + (f"; open {page}" if page else ""))
         doc.update(compare=asdict(report), warnings=[note] if note else [])
@@ -309,6 +311,7 @@ def _run(args: argparse.Namespace, doc: dict[str, Any]) -> int:
     if not args.no_report:
         from llm_advisor.replay.report import write_report
 
+        preload_report_bars(inp.bars, [result])
         report_file = write_report(args.out, result, inp.bars)
         print(f"report: {report_file}")
     doc.update(
@@ -332,6 +335,20 @@ def _run(args: argparse.Namespace, doc: dict[str, Any]) -> int:
         print(f"stored run {run_id} in {args.db}")
         doc["stored_run"] = run_id
     return 0
+
+
+def preload_report_bars(bars: Any, results: list[Any]) -> None:
+    """A replay of ``--bars-dir`` streams the store and keeps no frames; the report charts
+    some symbol-days and reads those symbols' bars: one pass over the store for all of them
+    rather than one pass per symbol."""
+    from llm_advisor.replay.store_source import StoreBars
+
+    if not isinstance(bars, StoreBars):
+        return
+    from llm_advisor.replay.report_data import MAX_SYMBOL_DAYS, _pick_symbol_days
+
+    picked = {sym for r in results for sym, _ in _pick_symbol_days(r, MAX_SYMBOL_DAYS)[0]}
+    bars.preload(sorted(picked))
 
 
 def counted_runs(run: Any, runs: int) -> tuple[Any, ProgressBar]:

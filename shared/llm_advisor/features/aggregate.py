@@ -148,3 +148,85 @@ def daily_from_frame(daily: pd.DataFrame) -> Aggregated:
         volume=daily["volume"].to_numpy(np.float64)[order],
         session_day=days[order],
     )
+
+
+def run_starts(*keys: NDArray[np.int64] | NDArray[np.int32]) -> NDArray[np.intp]:
+    """Where a run of equal keys begins (row 0 and every row where any key changes)."""
+    if keys[0].size == 0:
+        return np.empty(0, dtype=np.intp)
+    change = keys[0][1:] != keys[0][:-1]
+    for k in keys[1:]:
+        change |= k[1:] != k[:-1]
+    starts = np.flatnonzero(change)
+    starts += 1
+    return np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
+
+
+@dataclass(frozen=True)
+class GroupedBars:
+    """Bars of many symbols, each symbol's bars one run in time order (``code`` = column)."""
+
+    code: NDArray[np.int32]
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+    close: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.code.size)
+
+    def coarser(self, starts: NDArray[np.intp]) -> GroupedBars:
+        """Merge the runs beginning at ``starts``: max high, min low, last close, which give
+        the same bits as aggregating the minutes directly (max, min and last are exact)."""
+        if starts.size == 0:
+            return self
+        ends = np.concatenate((starts[1:], [self.code.size])) - 1
+        return GroupedBars(
+            code=self.code[starts],
+            high=np.maximum.reduceat(self.high, starts),
+            low=np.minimum.reduceat(self.low, starts),
+            close=self.close[ends],
+        )
+
+
+@dataclass(frozen=True)
+class SessionAggregates:
+    """One session's regular-session bars of many symbols, as ``aggregate`` would give
+    them per symbol (high, low, close: all the snapshots read): the session is the unit, so
+    aggregating a history session by session equals aggregating it whole."""
+
+    five: GroupedBars
+    hourly: GroupedBars
+    daily: GroupedBars
+
+
+def aggregate_session(
+    code: NDArray[np.int32],
+    ts: NDArray[np.int64],
+    high: NDArray[np.float64],
+    low: NDArray[np.float64],
+    close: NDArray[np.float64],
+    day: date,
+) -> SessionAggregates:
+    """Aggregate one New York date's bars of many symbols (each symbol one run, in time
+    order) into 5-minute, hourly and daily bars of the regular session, buckets from its
+    open. A day that is no session has none (``regular_session`` keeps no bar of it)."""
+    bounds = _session_bounds(day)
+    keep: NDArray[np.bool_]
+    if bounds is None:
+        keep = np.zeros(ts.size, dtype=np.bool_)
+        open_ns = 0
+    else:
+        open_ns, close_ns = bounds
+        keep = (ts >= open_ns) & (ts < close_ns)
+    if not keep.all():
+        code, ts, high, low, close = code[keep], ts[keep], high[keep], low[keep], close[keep]
+    # floor(floor(x / 1 min) / 5) = floor(x / 5 min) for x >= 0: the minute's bucket
+    bucket = (ts - open_ns) // (5 * NS_PER_MIN)
+    by_five = run_starts(code, bucket)
+    five = GroupedBars(code, high, low, close).coarser(by_five)
+    hour = bucket[by_five] // 12
+    return SessionAggregates(
+        five=five,
+        hourly=five.coarser(run_starts(five.code, hour)),
+        daily=five.coarser(run_starts(five.code)),
+    )

@@ -7,21 +7,25 @@ like a quiet strategy rather than a wrong ``--start`` or ``--bars-dir``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from llm_advisor.core.calendar import NY, sessions_between
 from llm_advisor.core.errors import UserError
 from llm_advisor.data.barfiles import BarDirectory
+from llm_advisor.replay.partitions import PartitionReader
+from llm_advisor.replay.store_source import StoreBars
 
 
 @dataclass
 class ReplayInputs:
-    bars: dict[str, pd.DataFrame]
+    bars: Mapping[str, pd.DataFrame]  # a StoreBars from the columnar store: streamed
     daily: dict[str, pd.DataFrame] | None
     start: date
     end: date
@@ -76,9 +80,11 @@ def from_columnar(
     note: Callable[[str], None] | None = None,
 ) -> ReplayInputs:
     """``from_directory`` through the columnar store (``data/columnar.py``): the files are
-    parsed and validated once (converted on first read), later replays read only the asked
-    symbols and the dates up to ``end``. Earlier dates are all read: the premarket EMAs and
-    ATRs recurse over a symbol's whole history, so cutting it would change the trades."""
+    parsed and validated once (converted on first read). The bars come back as a
+    ``StoreBars``, which ``run_replay`` streams date by date up to ``end`` (earlier dates
+    are all read: the premarket EMAs and ATRs recurse over a symbol's whole history, so
+    cutting it would change the trades); here only the symbol column is scanned, to check
+    the inputs and name symbols without bars."""
     from llm_advisor.core.errors import DataError
     from llm_advisor.data import columnar
 
@@ -98,16 +104,29 @@ def from_columnar(
         raise UserError(
             f"symbol={unknown[0]!r}: no bar file in {bars_dir} (available: {_names(known)})"
         )
-    read = columnar.read_bars(root, wanted, None, end)
-    counts = {s: _bars_between(read[s], start, end) if s in read else 0 for s in wanted}
-    if not any(counts.values()):
+    unique = list(dict.fromkeys(wanted))
+    reader = PartitionReader(root, unique)
+    total = np.zeros(len(unique), dtype=np.int64)  # bars up to --end
+    between = np.zeros(len(unique), dtype=np.int64)  # bars from --start to --end
+    by_date: dict[date, int] = {}
+    days = reader.dates(end)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Parquet decoding releases the GIL
+        counted = list(pool.map(reader.count, days))
+    for day, n in zip(days, counted, strict=True):
+        total += n
+        by_date[day] = int(n.sum())
+        if day >= start:
+            between += n
+    if not between.any():
         every = columnar.read_bars(root, wanted)
         raise UserError(
             f"--bars-dir {bars_dir}: no bars for {_names(wanted)} from --start={start} to "
             f"--end={end} (the files cover {_coverage(every)})"
         )
     # a symbol with no bar up to --end cannot trade: left out (and named in no_bars)
-    bars = {s: read[s] for s in wanted if s in read}
+    have = {s: int(n) for s, n in zip(unique, total.tolist(), strict=True) if n}
+    bars = StoreBars(root, list(have), end, by_date, have)
+    counts = dict(zip(unique, between.tolist(), strict=True))
     missing = tuple(s for s in wanted if not counts[s])
     daily = _daily(daily_dir, wanted)
     if note is not None:

@@ -9,6 +9,7 @@ reads a downloaded copy exactly like a local directory). Bars are loaded once pe
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -69,20 +70,24 @@ def split_s3(uri: str) -> tuple[str, str]:
 
 
 def download_store(uri: str, s3: Any, symbols: tuple[str, ...] = ()) -> Path:
-    """Copy the store's Parquet files (all, or ``symbols``) into a local directory once."""
+    """Copy the store's Parquet files (all, or ``symbols``) into a local directory once.
+
+    The directory is named after the objects' ETags too: a store uploaded again under the
+    same prefix gets a fresh copy instead of a stale one left by an earlier run."""
     bucket, prefix = split_s3(uri)
-    tag = hashlib.sha256(uri.encode()).hexdigest()[:12]
-    local = Path(tempfile.gettempdir()) / f"sweep-bars-{tag}"
-    local.mkdir(parents=True, exist_ok=True)
-    keys: list[str] = []
+    found: list[tuple[str, str]] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
         for obj in page.get("Contents", []):
             name = obj["Key"].rsplit("/", 1)[-1]
             if name.endswith(".parquet") and (not symbols or name[:-8] in symbols):
-                keys.append(obj["Key"])
-    if not keys:
+                found.append((obj["Key"], str(obj.get("ETag", ""))))
+    if not found:
         raise UserError(f"bars={uri}: no SYMBOL.parquet objects (run `data upload` first)")
-    for key in keys:
+    found.sort()
+    tag = hashlib.sha256(json.dumps([uri, found]).encode()).hexdigest()[:12]
+    local = Path(tempfile.gettempdir()) / f"sweep-bars-{tag}"
+    local.mkdir(parents=True, exist_ok=True)
+    for key, _ in found:
         target = local / key.rsplit("/", 1)[-1]
         if not target.exists():
             tmp = target.with_suffix(".part")
@@ -108,8 +113,8 @@ def load_bars(spec: DataSpec, s3: Any = None) -> dict[str, pd.DataFrame]:
     else:
         directory = Path(spec.bars)
     inp = from_directory(directory, list(spec.symbols) or None, spec.start, spec.end)
-    _CACHE[key] = inp.bars
-    return inp.bars
+    _CACHE[key] = dict(inp.bars)
+    return _CACHE[key]
 
 
 def clear_cache() -> None:
