@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from llm_advisor.core.errors import DataError
@@ -163,7 +164,7 @@ def _price(codec: Codec, d: Mapping[str, Any], table: str, name: str) -> Any:
 
 
 _SIG = {k: f"trade_signals.{k}" for k in (*SIGNAL_COLS, "signal_time")}
-_SIG_STATUS = frozenset({"accepted", "rejected"})
+SIGNAL_STATUSES = frozenset({"accepted", "rejected"})
 _TS_DAY: dict[tuple[bool, datetime], tuple[Any, Any]] = {}
 
 
@@ -193,7 +194,7 @@ def signal_row(codec: Codec, run_id: str, item: Any) -> tuple[Any, ...]:
         c.symbol(_get(d, t, "symbol"), f["symbol"]),
         c.text(_get(d, t, "setup"), f["setup"], SETUPS),
         c.text(_get(d, t, "side"), f["side"], SIDES),
-        c.text(_get(d, t, "status"), f["status"], _SIG_STATUS),
+        c.text(_get(d, t, "status"), f["status"], SIGNAL_STATUSES),
         str(d.get("reject_reason") or ""),
         c.number(_get(d, t, "z"), f["z"]),
         _price(codec, d, t, "ref_price"),
@@ -206,6 +207,84 @@ def signal_row(codec: Codec, run_id: str, item: Any) -> tuple[Any, ...]:
         *(c.number(_get(d, t, k), f[k]) for k in SIGNAL_COLS[16:24]),
         c.text(_get(d, t, "client_order_id"), f["client_order_id"]),
     )
+
+
+_SIGNAL_FIELDS = tuple(k for k in SIGNAL_COLS if k not in ("run_id", "session_date"))
+_PLAIN_TEXT = {v: v for v in (*SETUPS, *SIDES)}  # a StrEnum member hashes as its value
+
+
+def signal_rows(codec: Codec, run_id: str, items: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """Encode a batch: the engine's ``SignalRecord`` rows through ``_fast_signal`` (~2 us a
+    row instead of ~12), anything it does not vouch for through ``signal_row``."""
+    times: dict[datetime, tuple[Any, Any]] = {}
+    ok_symbols: set[str] = set()
+    out: list[tuple[Any, ...]] = []
+    for item in items:
+        row = None
+        if getattr(type(item), "_fields", None) == _SIGNAL_FIELDS:
+            try:
+                row = _fast_signal(codec, run_id, item, times, ok_symbols)
+            except TypeError:  # an unhashable value: signal_row names the field
+                row = None
+        out.append(signal_row(codec, run_id, item) if row is None else row)
+    return out
+
+
+def _fast_signal(
+    codec: Codec,
+    run_id: str,
+    item: Any,
+    times: dict[datetime, tuple[Any, Any]],
+    ok_symbols: set[str],
+) -> tuple[Any, ...] | None:
+    """One ``SignalRecord`` with plain, valid values encoded exactly as ``signal_row`` does
+    (same checks, cheaper: type tests instead of conversions); None = use ``signal_row``."""
+    ts, sym, setup, side, status, reason, z, ref, atr, risk, stop, target, qty, equity = item[:14]
+    thresholds = item[14:22]
+    coid = item[22]
+    enc = times.get(ts)
+    if enc is None:
+        if type(ts) is not datetime or ts.utcoffset() is None:
+            return None
+        enc = times[ts] = _ts_and_day(codec, ts.astimezone(UTC))
+    if sym not in ok_symbols:
+        if type(sym) is not str or not SYMBOL_RE.match(sym):
+            return None
+        ok_symbols.add(sym)
+    setup = _PLAIN_TEXT.get(setup)
+    side = _PLAIN_TEXT.get(side)
+    if setup not in SETUPS or side not in SIDES or status not in SIGNAL_STATUSES:
+        return None
+    if type(status) is not str or type(reason) is not str or type(coid) is not str:
+        return None
+    if type(qty) is not int or qty < 0 or type(equity) is not Decimal or not equity.is_finite():
+        return None
+    for v in (z, *thresholds):
+        if type(v) is not float or not math.isfinite(v):
+            return None
+    for v in (atr, risk):
+        if v is not None and (type(v) is not float or not math.isfinite(v)):
+            return None
+    ref_enc = _fast_price(codec, ref)
+    stop_enc = None if stop is None else _fast_price(codec, stop)
+    target_enc = None if target is None else _fast_price(codec, target)
+    if ref_enc is None or (stop is not None and stop_enc is None):
+        return None
+    if target is not None and target_enc is None:
+        return None
+    return (run_id, *enc, sym, setup, side, status, reason, z, ref_enc, atr, risk, stop_enc,
+            target_enc, qty, codec.dec(equity), *thresholds, coid)  # fmt: skip
+
+
+def _fast_price(codec: Codec, v: Any) -> Any:
+    """A positive finite float as ``codec.dec(c.decimal(v))`` encodes it; None = not one.
+    Without an exponent, ``repr`` is already the Decimal's text (the SQLite column)."""
+    if type(v) is not float or not 0 < v < math.inf:
+        return None
+    text = repr(v)
+    if codec.pg:
+        return Decimal(text)
+    return text if "e" not in text else str(Decimal(text))
 
 
 # ---------------------------------------------------------------- trades and fills
