@@ -19,6 +19,12 @@ A ``ConflictError`` at 5 means another invocation already saved these minutes: s
 
 ``run_market_analysis`` builds the analyst's view from the state the tick saved and stores
 the advice where the next tick picks it up (and the analysis in the database).
+
+This module is the public entry point and holds the tick's own steps; the pieces live next
+to it: ``state_codec`` (keys and the state's bytes), ``tick_types`` (``TickDeps``,
+``TickResult``, the ports written), ``session_context`` (the premarket slice read),
+``session_begin`` (the day's first tick) and ``market_analysis``. Their public names are
+re-exported here, so ``from llm_advisor.live.tick import ...`` keeps working.
 """
 
 from __future__ import annotations
@@ -26,316 +32,71 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
-from llm_advisor.core.calendar import NY, Session, is_session, minute_floor, previous_session
+from llm_advisor.core.calendar import Session, minute_floor
 from llm_advisor.core.clock import require_utc
-from llm_advisor.core.config import StrategyConfig
-from llm_advisor.core.errors import ConflictError, RetryableError, UserError
-from llm_advisor.core.models import (
-    Advice,
-    AnalysisResult,
-    Fill,
-    MarketView,
-    Snapshot,
-    Trade,
-    TradePlan,
-    Transition,
-)
-from llm_advisor.core.ports import (
-    Account,
-    AnalystPort,
-    MarketDataPort,
-    StateStorePort,
-    TradeValidatorPort,
-)
-from llm_advisor.data.bar_checks import Reject, check_bars
-from llm_advisor.engine.sizing import SessionAccount, session_account
+from llm_advisor.core.errors import ConflictError
+from llm_advisor.core.models import Advice, MarketView, Transition
+from llm_advisor.core.ports import StateStorePort
 from llm_advisor.engine.states import StateCode
 from llm_advisor.execution.monitor import kill_switch_active, kill_switch_key
-from llm_advisor.live.bars import BarWait, collect_minutes
-from llm_advisor.live.engine import Engine, MinuteFeatures, StepResult, session_for_config
-from llm_advisor.live.schedule import is_analysis_time
+from llm_advisor.live.bars import collect_minutes
+from llm_advisor.live.engine import Engine, StepResult
+from llm_advisor.live.market_analysis import (
+    AnalysisDeps,
+    AnalysisOutcome,
+    AnalysisRecorder,
+    AnalystWithResult,
+    run_market_analysis,
+)
+from llm_advisor.live.session_begin import ONE_MINUTE, begin_engine, tick_session
+from llm_advisor.live.session_context import (
+    ContextLoader,
+    PremarketSessionContext,
+    SessionContext,
+    context_archive_key,
+)
+from llm_advisor.live.state_codec import (
+    WATCH_KEY,
+    advice_key,
+    decode_state,
+    encode_state,
+    engine_key,
+)
+from llm_advisor.live.tick_types import PlanPublisher, TickDeps, TickRecorder, TickResult
 from llm_advisor.live.validation import ValidationRecord, step_minute
 
+__all__ = [
+    "ONE_MINUTE",
+    "WATCH_KEY",
+    "AnalysisDeps",
+    "AnalysisOutcome",
+    "AnalysisRecorder",
+    "AnalystWithResult",
+    "ContextLoader",
+    "PlanPublisher",
+    "PremarketSessionContext",
+    "SessionContext",
+    "TickDeps",
+    "TickRecorder",
+    "TickResult",
+    "advice_key",
+    "context_archive_key",
+    "decode_state",
+    "encode_state",
+    "engine_counts",
+    "engine_key",
+    "run_market_analysis",
+    "run_tick",
+    "tick_session",
+]
+
 log = logging.getLogger(__name__)
-ONE_MINUTE = timedelta(minutes=1)
-WATCH_KEY = "late_watch"  # the late-bar watch list, saved next to the engine's own state
-_NONFINITE = "$nonfinite"
-
-
-# ---------------------------------------------------------------- keys and codec
-def engine_key(day: date) -> str:
-    return f"engine#{day.isoformat()}"
-
-
-def advice_key(day: date) -> str:
-    return f"advice#{day.isoformat()}"
-
-
-def _tag_nonfinite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return {_NONFINITE: repr(obj)}  # 'nan', 'inf', '-inf'
-    if isinstance(obj, Mapping):
-        return {k: _tag_nonfinite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_tag_nonfinite(v) for v in obj]
-    return obj
-
-
-def _untag_nonfinite(d: dict[str, Any]) -> Any:
-    if len(d) == 1 and _NONFINITE in d:
-        return float(d[_NONFINITE])
-    return d
-
-
-def encode_state(state: Mapping[str, Any]) -> bytes:
-    """Compact, compressed, strict JSON: a 500-symbol state stays far below DynamoDB's 400 KB,
-    and any reader can parse it. A non-finite float (the engine may hold NaN for an undefined
-    value) is written as ``{"$nonfinite": "nan"}``, never as the non-JSON ``NaN``/``Infinity``;
-    the usual all-finite state takes the fast path without the walk."""
-    try:
-        text = json.dumps(state, separators=(",", ":"), allow_nan=False)
-    except ValueError:
-        text = json.dumps(_tag_nonfinite(state), separators=(",", ":"), allow_nan=False)
-    return zlib.compress(text.encode(), 6)
-
-
-def decode_state(blob: bytes) -> dict[str, Any]:
-    """Also reads states saved before the strict encoding (bare ``NaN`` literals)."""
-    data: dict[str, Any] = json.loads(zlib.decompress(blob), object_hook=_untag_nonfinite)
-    return data
-
-
-# ---------------------------------------------------------------- what the services need
-class PlanPublisher(Protocol):
-    def publish(self, plans: Sequence[TradePlan]) -> int: ...
-
-
-class TickRecorder(Protocol):
-    """The slice of the repository the tick writes (idempotent upserts)."""
-
-    def save_transitions(self, transitions: Iterable[Transition]) -> int: ...
-
-    def save_signals(self, signals: Iterable[Any]) -> int: ...
-
-    def save_bar_quarantine(self, rejects: Iterable[Reject], recorded_at: datetime) -> int: ...
-
-    def save_minute_log(self, minutes: Sequence[MinuteFeatures]) -> int: ...
-
-    def prune_minute_log(self, before: datetime) -> int: ...
-
-    def save_validations(self, records: Sequence[ValidationRecord]) -> int: ...
-
-
-class AnalysisRecorder(Protocol):
-    def save_market_analysis(
-        self,
-        timestamp: datetime,
-        session_date: date | str,
-        provider: str,
-        model: str | None,
-        result: AnalysisResult,
-        advice: Advice,
-    ) -> None: ...
-
-
-class SessionContext(Protocol):
-    """What the tick and the analysis read from the premarket context (see
-    ``llm_advisor.premarket.context.PremarketContext``)."""
-
-    def snapshots(self) -> dict[str, Snapshot]: ...
-
-    def seed_closes(self) -> dict[str, list[float]]: ...
-
-    def daily_bias(self) -> dict[str, tuple[str, float]]: ...
-
-    def news_summary(self) -> str: ...
-
-    def vix(self) -> float | None: ...
-
-
-ContextLoader = Callable[[date], SessionContext | None]
-
-
-@dataclass
-class TickDeps:
-    config: StrategyConfig
-    symbols: Sequence[str]
-    state: StateStorePort
-    market_data: MarketDataPort
-    plans: PlanPublisher
-    records: TickRecorder
-    context: ContextLoader
-    validator: TradeValidatorPort | None = None
-    bar_wait: BarWait | None = None  # None: step what the feed has at the tick, never hold
-    # The broker account, read once when the session begins (``_begin``): live sizing starts
-    # from its equity. None (replay-like tests): the engine's own simulated equity.
-    account: Callable[[], Account] | None = None
-    max_sizing_equity: Decimal | None = None  # ADVISOR_MAX_SIZING_EQUITY
-    # The per-minute log (``records.save_minute_log``): on by default; the session's last
-    # tick deletes the run's rows older than this many days (0: keep every row).
-    minute_log: bool = True
-    minute_log_retention_days: int = 30  # ADVISOR_MINUTE_LOG_RETENTION_DAYS
-
-
-@dataclass
-class TickResult:
-    """What one tick did (also the handler's response and the local day's log)."""
-
-    status: str  # closed | before_open | no_context | up_to_date | stepped | conflict | done
-    now: datetime
-    session_day: date | None = None
-    minutes: list[datetime] = field(default_factory=list)
-    plans: list[TradePlan] = field(default_factory=list)
-    signals: list[Any] = field(default_factory=list)  # the engine's signal records
-    transitions: int = 0
-    trades: list[Trade] = field(default_factory=list)
-    fills: list[Fill] = field(default_factory=list)
-    cancelled: list[str] = field(default_factory=list)
-    version: int | None = None
-    session_ended: bool = False
-    quarantined: list[Reject] = field(default_factory=list)  # bad bars, never stepped
-    late: list[Reject] = field(default_factory=list)  # bars that came after their minute
-    held: datetime | None = None  # the last minute, left for the next tick to step
-    bar_polls: int = 0
-    minute_rows: int = 0  # per-minute log rows written (live_loop_minutes)
-    minute_rows_pruned: int = 0  # rows past the retention, deleted by the session's last tick
-    validations: list[ValidationRecord] = field(default_factory=list)  # verdicts this tick
-    # symbols / armed / in_position in the engine after this tick (the status heartbeat),
-    # from the engine the tick already holds: no second read of the saved state
-    engine: dict[str, int] | None = None
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "now": self.now.isoformat(),
-            "session_day": self.session_day.isoformat() if self.session_day else None,
-            "minutes": len(self.minutes),
-            "first_minute": self.minutes[0].isoformat() if self.minutes else None,
-            "last_minute": self.minutes[-1].isoformat() if self.minutes else None,
-            "plans": [p.client_order_id for p in self.plans],
-            "signals": len(self.signals),
-            "transitions": self.transitions,
-            "trades": len(self.trades),
-            "version": self.version,
-            "session_ended": self.session_ended,
-            "bars_quarantined": len(self.quarantined),
-            "bars_late": len(self.late),
-            "held_minute": self.held.isoformat() if self.held else None,
-            "bar_polls": self.bar_polls,
-            "minute_rows": self.minute_rows,
-            "minute_rows_pruned": self.minute_rows_pruned,
-            "validations": len(self.validations),
-            "validations_rejected": sum(1 for v in self.validations if v.verdict == "reject"),
-        }
-
-
-# ---------------------------------------------------------------- bars
-def _seed_start(session: Session, window: int) -> datetime:
-    """Far enough back that the sessions before the open hold ``window`` closes."""
-    day = session.day
-    for _ in range(window // 390 + 2):
-        day = previous_session(day)
-    return datetime.combine(day, datetime.min.time(), tzinfo=NY).astimezone(UTC)
-
-
-def _seeds(
-    deps: TickDeps, session: Session, ctx: SessionContext
-) -> dict[str, np.ndarray[Any, np.dtype[np.float64]]]:
-    """The last W closes before the open (premarket bars included), as replay seeds them;
-    the premarket context's seed closes where the feed returned nothing."""
-    w = deps.config.rolling_window
-    frames = deps.market_data.get_bars(
-        list(deps.symbols), _seed_start(session, w), session.open, "1Min"
-    )
-    fallback = ctx.seed_closes()
-    out = {}
-    for sym in deps.symbols:
-        df = frames.get(sym)
-        if df is not None and not df.empty:
-            df, bad = check_bars(df, sym)  # a zero or inf close would poison the window
-            for r in bad:
-                log.warning("seed bar dropped: %s %s %s (%s)", r.symbol, r.time, r.reason, r.detail)
-            closes = df["close"].to_numpy(np.float64)
-            out[sym] = closes[-w:] if closes.size > w else closes
-        else:
-            out[sym] = np.asarray(fallback.get(sym, [])[-w:], dtype=np.float64)
-    return out
-
-
-# ---------------------------------------------------------------- the tick
-def tick_session(now: datetime, config: StrategyConfig) -> Session | None:
-    """The session a tick at ``now`` works on: its bars complete in (open, close]."""
-    day = now.astimezone(NY).date()
-    if not is_session(day):
-        return None
-    s = session_for_config(day, config)
-    return s if s.open < now <= s.close + ONE_MINUTE else None
-
-
-def _begin(deps: TickDeps, session: Session) -> tuple[Engine, int | None] | None:
-    """A new engine for today (carrying equity over from the previous session's state)."""
-    ctx = deps.context(session.day)
-    if ctx is None:
-        return None
-    engine: Engine | None = None
-    prev = deps.state.load(engine_key(previous_session(session.day)))
-    if prev is not None:
-        try:
-            engine = Engine.from_state(decode_state(prev[0]))
-            if engine.session is not None:
-                engine.end_session()
-            if tuple(engine.symbols) != tuple(sorted(deps.symbols)) or engine.config != deps.config:
-                engine = None  # watchlist or config changed: start from the configured equity
-        except (ValueError, KeyError, zlib.error) as exc:
-            log.warning("previous session state unusable, starting fresh: %s", exc)
-            engine = None
-    if engine is None:
-        engine = Engine(deps.config, list(deps.symbols))
-    account = _session_account(deps, session)
-    engine.begin_session(session, ctx.snapshots(), _seeds(deps, session, ctx), account)
-    return engine, None
-
-
-def _session_account(deps: TickDeps, session: Session) -> SessionAccount | None:
-    """The broker's figures for the day, read once: they go into the engine state saved at
-    the end of this tick, so every later tick (and a rerun of this one after a crash) sizes
-    from the same numbers.
-
-    An unreachable broker fails the tick (``RetryableError``: the Lambda errors, the paper
-    loop skips the minute, and the next minute begins the session again) rather than sizing
-    orders for an account that may not exist; nothing is saved before this point."""
-    if deps.account is None:
-        return None
-    try:
-        acct = deps.account()
-    except UserError:
-        raise  # missing keys, a live account without confirmation: not a retry matter
-    except Exception as exc:
-        raise RetryableError(
-            f"session {session.day}: broker account unavailable at the begin ({exc}); "
-            "the tick will retry next minute"
-        ) from exc
-    figures = session_account(
-        acct.equity, acct.last_equity, acct.buying_power, deps.max_sizing_equity
-    )
-    log.info(
-        "session %s sizes from the broker: equity %s (last close), buying power %s, cap %s",
-        session.day,
-        figures.equity,
-        figures.buying_power,
-        figures.max_equity,
-    )
-    return figures
 
 
 def _apply_advice(engine: Engine, state: StateStorePort, day: date) -> None:
@@ -372,7 +133,7 @@ def run_tick(now: datetime, deps: TickDeps) -> TickResult:
     stored = deps.state.load(key)
     version: int | None
     if stored is None:
-        begun = _begin(deps, session)
+        begun = begin_engine(deps, session)
         if begun is None:
             log.error("no premarket context for %s: the tick cannot start", session.day)
             return TickResult("no_context", now, session.day)
@@ -506,102 +267,3 @@ def _raise_kill_switch(state: StateStorePort, day: date, now: datetime) -> None:
             kill_switch_key(day), json.dumps({"at": now.isoformat(), "by": "engine"}).encode(), None
         )
     log.error("tick %s: the engine's daily-loss kill switch is active; broker flatten follows", now)
-
-
-# ---------------------------------------------------------------- market analysis
-class AnalystWithResult(AnalystPort, Protocol):
-    def analyze_with_result(self, view: MarketView) -> tuple[Advice, AnalysisResult, Any]: ...
-
-
-@dataclass
-class AnalysisDeps:
-    config: StrategyConfig
-    state: StateStorePort
-    analyst: AnalystWithResult
-    records: AnalysisRecorder
-    context: ContextLoader
-    provider: str = "rules"
-    model: str | None = None
-
-
-@dataclass
-class AnalysisOutcome:
-    status: str  # closed | not_scheduled | no_state | analysed
-    now: datetime
-    advice: Advice | None = None
-    result: AnalysisResult | None = None
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "now": self.now.isoformat(),
-            "multipliers": self.advice.multipliers.model_dump() if self.advice else None,
-            "source": self.advice.source if self.advice else None,
-            "assessment": self.result.market_assessment if self.result else None,
-        }
-
-
-def run_market_analysis(now: datetime, deps: AnalysisDeps) -> AnalysisOutcome:
-    """Analyse the market as of ``now`` from the state the tick saved; store the advice."""
-    now = require_utc(now, "now")
-    session = tick_session(now, deps.config)
-    if session is None or now >= session.close:
-        return AnalysisOutcome("closed", now)
-    if not is_analysis_time(now, session, deps.config):
-        return AnalysisOutcome("not_scheduled", now)
-    stored = deps.state.load(engine_key(session.day))
-    if stored is None:
-        return AnalysisOutcome("no_state", now)
-    engine = Engine.from_state(decode_state(stored[0]))
-    ctx = deps.context(session.day)
-    view = engine.market_view(
-        now,
-        daily_bias=ctx.daily_bias() if ctx else None,
-        news_summary=ctx.news_summary() if ctx else "",
-        vix=ctx.vix() if ctx else None,
-    )
-    advice, result, _call = deps.analyst.analyze_with_result(view)
-    blob = advice.model_dump_json().encode()
-    key = advice_key(session.day)
-    for _ in range(3):  # last writer wins, but never blindly over a concurrent write
-        current = deps.state.load(key)
-        try:
-            deps.state.save(key, blob, None if current is None else current[1])
-            break
-        except ConflictError:
-            continue
-    deps.records.save_market_analysis(now, session.day, deps.provider, deps.model, result, advice)
-    return AnalysisOutcome("analysed", now, advice, result)
-
-
-# ---------------------------------------------------------------- context adapter
-class PremarketSessionContext:
-    """``SessionContext`` over the premarket helper's ``PremarketContext`` document."""
-
-    def __init__(self, doc: Any) -> None:
-        self.doc = doc
-
-    def snapshots(self) -> dict[str, Snapshot]:
-        return {s: c.snapshot for s, c in self.doc.symbols.items()}
-
-    def seed_closes(self) -> dict[str, list[float]]:
-        return {s: list(c.seed_closes) for s, c in self.doc.symbols.items()}
-
-    def daily_bias(self) -> dict[str, tuple[str, float]]:
-        out = {}
-        for s, c in self.doc.symbols.items():
-            if c.bias.bias is not None and c.bias.confidence is not None:
-                out[s] = (c.bias.bias, float(c.bias.confidence))
-        return out
-
-    def news_summary(self) -> str:
-        return str(self.doc.market_context.news_summary)
-
-    def vix(self) -> float | None:
-        v = self.doc.market_context.vix_close
-        return None if v is None else float(v)
-
-
-def context_archive_key(day: date) -> str:
-    """Where premarket archives the day's context (``{year}/{month}/{date}/...``)."""
-    return f"{day:%Y}/{day:%m}/{day.isoformat()}/premarket_context.json"
