@@ -63,6 +63,7 @@ def _engine_step(n: int = 500) -> list[str]:
     cfg = StrategyConfig()
     syms = sorted(bars)
     eng = Engine(cfg, syms)
+    bars_stepped = 0
     times: list[float] = []
     snaps = {s: build_snapshots(s, bars[s], days, cfg) for s in syms}
     for day in days[:5]:
@@ -83,9 +84,10 @@ def _engine_step(n: int = 500) -> list[str]:
             t0 = time.perf_counter()
             eng.step(sess.open + timedelta(minutes=i), mb)
             times.append(time.perf_counter() - t0)
+            bars_stepped += int(np.count_nonzero(~np.isnan(grid[3, i])))
         eng.end_session()
     a = np.array(times) * 1000
-    rate = n / (a.mean() / 1000)
+    rate = bars_stepped / (a.sum() / 1000)  # bars that existed, not n per minute
     p99 = float(np.percentile(a, 99))
     return [
         f"engine step, {n} symbols ({a.size} minutes): mean {a.mean():.3f} ms, p50 "
@@ -232,7 +234,24 @@ def run() -> list[str]:
     out = _engine_step(500)
     out += _end_to_end(500)
     out += _linearity()
-    return out
+    return out + _anchors()
+
+
+def _anchors() -> list[str]:
+    """The peer harness's figures as the README records them (the batch itself takes
+    minutes and needs the peers' venvs: ``python -m benchmarks.peers``)."""
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    try:
+        text = readme.read_text()
+    except OSError:
+        return ["anchors: README.md not found"]
+    rows = [
+        line for line in text.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip().split(" ")[0]
+        in ("numpy_ref", "numba_ref", "vectorbt", "llm_advisor")
+    ]  # fmt: skip
+    out = ["anchors from the README (peer harness, 500 symbols x 20 days, engine s, /s, wall s):"]
+    return out + [f"  {' '.join(c.strip() for c in r.strip('|').split('|'))}" for r in rows]
 
 
 if __name__ == "__main__":
