@@ -314,8 +314,9 @@ def validate_symbol_arg(s: str) -> str:
 
 
 def run_train_bias(args: argparse.Namespace) -> int:
+    from llm_advisor.premarket.bias.evaluation import format_report
     from llm_advisor.premarket.bias.model import DEFAULT_ARTIFACT
-    from llm_advisor.premarket.bias.train import format_report, load_daily_dir, train_and_evaluate
+    from llm_advisor.premarket.bias.train import load_daily_dir, train_and_evaluate
 
     apply_output_options(args)
     t0 = _time.perf_counter()
