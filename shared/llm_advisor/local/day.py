@@ -20,435 +20,102 @@ into the stand-in (which fills what they fill); ``live_tick`` at T steps them; t
 complete at T, as the replay's analysis at T does); the SQS messages the tick sent are
 delivered to ``trade_executor`` as an SQS event (failed items come back next minute); then
 ``position_monitor``. ``premarket`` runs at 08:30.
+
+The pieces live beside this module: ``result`` (what the day returns and its report),
+``bars`` (the market fed to the stand-in), ``handlers`` (the five functions and their
+settings) and ``moto_aws`` (the AWS services and the SQS event source). This module wires
+them into the day and keeps every name callers import from ``llm_advisor.local.day``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.util
-import io
 import json
 import logging
 import sys
 import time as _time
-import warnings
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
-from llm_advisor.core.calendar import NY, is_session, previous_session
+from llm_advisor.core.calendar import NY, is_session
 from llm_advisor.core.clock import ManualClock
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
-from llm_advisor.core.models import Trade
-from llm_advisor.core.ports import BrokerOrder
 from llm_advisor.core.progress import ProgressBar
-from llm_advisor.execution.executor import UNKNOWN_TO_BROKER
 from llm_advisor.execution.round_trips import broker_trades
 from llm_advisor.live.engine import session_for_config
 from llm_advisor.live.schedule import analysis_times
+from llm_advisor.local.bars import (
+    Rows,
+    _by_minute,
+    _frame,
+    _iso,
+    _load_daily,
+    _ny,
+    _push,
+    history_start,
+    synthetic_day_bars,
+)
+from llm_advisor.local.handlers import (
+    FUNCTIONS,
+    REPO_ROOT,
+    _env,
+    _Handlers,
+    _LambdaContext,
+    load_handler,
+)
+from llm_advisor.local.moto_aws import (
+    ALPACA_SECRET,
+    BUCKET,
+    DLQ,
+    QUEUE,
+    REGION,
+    TABLE,
+    _aws,
+    _Queue,
+)
+from llm_advisor.local.result import (
+    LocalDayResult,
+    _closed,
+    _ReplacedOrders,
+    local_run_id,
+    parity_key,
+)
 
-FUNCTIONS = ("premarket", "live_tick", "market_analysis", "trade_executor", "position_monitor")
-REPO_ROOT = Path(__file__).resolve().parents[3]
-REGION = "us-east-1"
-TABLE, BUCKET, QUEUE, DLQ, ALPACA_SECRET = "state", "archive", "plans", "plans-dlq", "alpaca"
+# Every name callers and tests import (or patch) from ``llm_advisor.local.day``.
+__all__ = [
+    "ALPACA_SECRET",
+    "BUCKET",
+    "DLQ",
+    "FUNCTIONS",
+    "ONE_MINUTE",
+    "PREMARKET_AT",
+    "QUEUE",
+    "REGION",
+    "REPO_ROOT",
+    "TABLE",
+    "LocalDayResult",
+    "Rows",
+    "_Handlers",
+    "_LambdaContext",
+    "_Queue",
+    "_ReplacedOrders",
+    "history_start",
+    "load_handler",
+    "local_run_id",
+    "main",
+    "parity_key",
+    "run_local_day",
+    "synthetic_day_bars",
+]
+
 PREMARKET_AT = time(8, 30)
 ONE_MINUTE = timedelta(minutes=1)
-
-
-# ---------------------------------------------------------------- result
-@dataclass
-class LocalDayResult:
-    """What the broker did on the day, plus enough of the rest to explain it."""
-
-    day: date
-    symbols: tuple[str, ...]
-    trades: list[Trade]  # as the broker (stand-in) filled them, sorted like trades.csv
-    orders: list[BrokerOrder]  # every order and bracket leg the broker holds, oldest first
-    plans: list[str]  # client_order_ids the tick published
-    daily_bias: dict[str, tuple[str, float]]  # what the analyst saw from premarket
-    invocations: Counter[str] = field(default_factory=Counter)
-    order_posts: int = 0  # POST /v2/orders the stand-in received
-    equity: Decimal = Decimal(0)
-    elapsed_seconds: float = 0.0
-    summary: dict[str, Any] = field(default_factory=dict)
-    run_id: str = ""  # the run (kind 'local') its records are stored under
-    # the 1Day bars the premarket could fetch (synthetic daily history + the minute days),
-    # as the stand-in serves them: the replay side of the parity check gets the same
-    daily: dict[str, pd.DataFrame] = field(default_factory=dict)
-    alerts: list[Any] = field(default_factory=list)  # notify Alert: what the owner was told
-    # orders an earlier run of the day left in the database, placed again on this run's
-    # fresh stand-in account (a rerun of the demo); the executor's warning is folded here
-    replaced_orders: int = 0
-
-    def report(self) -> str:
-        lines = [
-            f"Local day {self.day.isoformat()}  symbols {','.join(self.symbols)}  "
-            f"({self.elapsed_seconds:.1f} s)",
-            "  invocations: " + ", ".join(f"{k} {v}" for k, v in sorted(self.invocations.items())),
-            f"  plans {len(self.plans)}, order submissions {self.order_posts}, "
-            f"broker orders {sum(1 for o in self.orders if o.parent_id is None)}",
-        ]
-        if self.replaced_orders:
-            lines.append(
-                f"  fresh simulated broker account: re-placed {self.replaced_orders} orders "
-                "of the earlier run (the database keeps them; the stand-in starts empty)"
-            )
-        if not self.trades:
-            lines.append("  no trades")
-        for t in self.trades:
-            lines.append(
-                f"  {t.symbol:<5} {t.setup.value} {t.side.value:<5} x{t.qty:<5} "
-                f"{t.entry_time.astimezone(NY):%H:%M} @ {t.entry_price:.2f} -> "
-                f"{t.exit_time.astimezone(NY):%H:%M} @ {t.exit_price:.2f} "
-                f"{t.exit_reason.value:<11} P/L {t.pnl:+.2f}"
-            )
-        pnl = sum((t.pnl for t in self.trades), Decimal(0))
-        lines.append(f"  realized P/L {pnl:+.2f}   broker equity {self.equity:.2f}")
-        return "\n".join(lines)
-
-
-def parity_key(t: Trade) -> tuple[Any, ...]:
-    """What must be equal between the broker's day and the replay: every field of a fill."""
-    return (
-        t.symbol,
-        t.setup.value,
-        t.side.value,
-        t.signal_time,
-        t.entry_time,
-        t.entry_price,
-        t.exit_time,
-        t.exit_price,
-        t.qty,
-        t.exit_reason.value,
-        t.pnl,
-        t.client_order_id,
-    )
-
-
-# ---------------------------------------------------------------- inputs
-def history_start(day: date, history_sessions: int) -> date:
-    d = day
-    for _ in range(history_sessions):
-        d = previous_session(d)
-    return d
-
-
-def synthetic_day_bars(
-    day: date, symbols: Sequence[str], seed: int, history_sessions: int
-) -> dict[str, pd.DataFrame]:
-    """``history_sessions`` sessions before ``day`` and ``day`` itself (premarket included):
-    exactly what the replay side of the parity test is given."""
-    from llm_advisor.data.synthetic import SyntheticMarket
-
-    start = history_start(day, history_sessions)
-    return SyntheticMarket(seed).minute_bars(list(symbols), start, history_sessions + 1)
-
-
-def _ny(day: date, t: time) -> datetime:
-    return datetime.combine(day, t, tzinfo=NY).astimezone(UTC)
-
-
-def _iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ---------------------------------------------------------------- handlers
-@dataclass
-class _LambdaContext:
-    function_name: str
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:local"
-    aws_request_id: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def load_handler(name: str) -> ModuleType:
-    """``functions/<name>/app.py`` as its own module, like one Lambda function's container."""
-    path = REPO_ROOT / "functions" / name / "app.py"
-    if not path.is_file():
-        raise UserError(f"handler {name!r} not found at {path} (run from a clone of the repo)")
-    spec = importlib.util.spec_from_file_location(f"local_day_{name}_app", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class _Handlers:
-    """The five functions, each with its own container (settings, clients, connections)."""
-
-    def __init__(
-        self,
-        env: Mapping[str, str],
-        config: StrategyConfig,
-        clock: ManualClock,
-        notifier: Any = None,
-    ):
-        from llm_advisor.bootstrap import Container
-
-        overrides: dict[str, Any] = {"config": config}
-        if notifier is not None:  # one list of the day's alerts across the five containers
-            overrides["notifier"] = notifier
-
-        self.modules: dict[str, ModuleType] = {}
-        self.calls: Counter[str] = Counter()
-        for name in FUNCTIONS:
-            module = load_handler(name)
-            # The handler's per-container cache, filled the way its ``container()`` would,
-            # but with the manual clock.
-            vars(module)["_container"] = Container(env, clock=clock, overrides=overrides)
-            self.modules[name] = module
-
-    def container(self, name: str) -> Any:
-        return vars(self.modules[name])["_container"]
-
-    def invoke(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
-        self.calls[name] += 1
-        ctx = _LambdaContext(f"llm-advisor-{name}", aws_request_id=f"{name}-{self.calls[name]}")
-        # Powertools prints each invocation's metrics (EMF) to stdout: keep the report readable.
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "no metrics to publish"
-            out: dict[str, Any] = self.modules[name].lambda_handler(event, ctx)
-        return out
-
-    def close(self) -> None:
-        for module in self.modules.values():
-            repo = vars(module)["_container"].__dict__.get("repository")
-            close = getattr(repo, "close", None)
-            if callable(close):
-                close()
-
-
-# ---------------------------------------------------------------- AWS (moto)
-@contextmanager
-def _aws(env_overrides: Mapping[str, str]) -> Iterator[dict[str, str]]:
-    """moto resources named like the deployment's; yields their names for the settings."""
-    import os
-
-    import boto3
-    from moto import mock_aws
-
-    from llm_advisor.aws.clients import reset_clients
-
-    saved = {k: os.environ.get(k) for k in env_overrides}
-    os.environ.update(env_overrides)
-    try:
-        with mock_aws():
-            reset_clients()
-            ddb = boto3.client("dynamodb", region_name=REGION)
-            ddb.create_table(
-                TableName=TABLE,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            )
-            sqs = boto3.client("sqs", region_name=REGION)
-            dlq = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
-            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-            queue = sqs.create_queue(
-                QueueName=QUEUE,
-                Attributes={
-                    "VisibilityTimeout": "180",
-                    "RedrivePolicy": json.dumps(
-                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}
-                    ),
-                },
-            )["QueueUrl"]
-            boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-            yield {"queue_url": queue, "dlq_url": dlq}
-            reset_clients()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-class _Queue:
-    """The SQS event source mapping: receive, invoke with a batch, delete what succeeded."""
-
-    def __init__(self, queue_url: str, deliver_twice: bool) -> None:
-        import boto3
-
-        self.url = queue_url
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        self.deliver_twice = deliver_twice
-        self.failures = 0
-
-    def _record(self, m: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-        attrs = dict(m.get("Attributes") or {})
-        # The event's SentTimestamp is the simulated minute, not moto's wall clock: the
-        # executor stamps the order with it.
-        ms = str(int(now.timestamp() * 1000))
-        attrs["SentTimestamp"] = ms
-        attrs.setdefault("ApproximateFirstReceiveTimestamp", ms)
-        attrs.setdefault("ApproximateReceiveCount", "1")
-        return {
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "body": m["Body"],
-            "attributes": attrs,
-            "messageAttributes": {
-                k: {
-                    "stringValue": v.get("StringValue"),
-                    "dataType": v.get("DataType", "String"),
-                    "stringListValues": [],
-                    "binaryListValues": [],
-                }
-                for k, v in (m.get("MessageAttributes") or {}).items()
-            },
-            "md5OfBody": m.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.arn,
-            "awsRegion": REGION,
-        }
-
-    def deliver(self, handlers: _Handlers, now: datetime) -> int:
-        """One delivery round; a failed item stays on the queue and returns next minute."""
-        delivered = 0
-        seen: set[str] = set()
-        while True:
-            got = self.sqs.receive_message(
-                QueueUrl=self.url,
-                MaxNumberOfMessages=10,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                VisibilityTimeout=30,
-            ).get("Messages", [])
-            fresh = [m for m in got if m["MessageId"] not in seen]
-            if not fresh:
-                for m in got:  # already tried this minute: back for the next round
-                    self.sqs.change_message_visibility(
-                        QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                return delivered
-            seen.update(m["MessageId"] for m in fresh)
-            event = {"Records": [self._record(m, now) for m in fresh]}
-            rounds = 2 if self.deliver_twice else 1
-            failed: set[str] = set()
-            for _ in range(rounds):
-                resp = handlers.invoke("trade_executor", event)
-                failed |= {f["itemIdentifier"] for f in resp.get("batchItemFailures", [])}
-            delivered += len(fresh)
-            self.failures += len(failed)
-            for m in fresh:
-                if m["MessageId"] in failed:
-                    self.sqs.change_message_visibility(
-                        QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                else:
-                    self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
-
-
-# ---------------------------------------------------------------- the day
-def local_run_id(day: date) -> str:
-    """The run a simulated day writes into: its own per date, never the account's 'live'
-    (re-running the same date updates that run in place)."""
-    return f"local-{day.isoformat()}"
-
-
-def _env(
-    day: date,
-    symbols: Sequence[str],
-    analyst: str,
-    db_url: str,
-    queue_url: str,
-    alpaca_url: str,
-    history_sessions: int,
-) -> dict[str, str]:
-    return {
-        "ADVISOR_RUNTIME": "aws",
-        "ADVISOR_WATCHLIST": ",".join(symbols),
-        "ADVISOR_ANALYST": analyst,
-        "ADVISOR_STATE_TABLE": TABLE,
-        "ADVISOR_SIGNAL_QUEUE_URL": queue_url,
-        "ADVISOR_ARCHIVE_BUCKET": BUCKET,
-        "ADVISOR_AWS_REGION": REGION,
-        "ADVISOR_DB_URL": db_url,
-        "ADVISOR_ALPACA_SECRET_ID": ALPACA_SECRET,
-        "ADVISOR_ALPACA_URL_OVERRIDE": alpaca_url,
-        "ADVISOR_ALPACA_FEED": "iex",
-        "ADVISOR_PREMARKET_MINUTE_SESSIONS": str(max(2, history_sessions)),
-        "ADVISOR_PREMARKET_DAILY": "minutes",
-        # The stand-in has every bar of a minute before its tick: a thin name's gap is a
-        # minute it did not trade, not a late bar, so no wait and no held minute.
-        "ADVISOR_BAR_WAIT_SECONDS": "0",
-        "ADVISOR_RUN_ID": local_run_id(day),
-        "ADVISOR_RUN_KIND": "local",
-        "ADVISOR_RUN_LABEL": f"local day {day.isoformat()} ({analyst} analyst)",
-    }
-
-
-Rows = dict[datetime, tuple[float, float, float, float, float]]
-
-
-def _by_minute(frames: Mapping[str, pd.DataFrame]) -> dict[str, Rows]:
-    out: dict[str, Rows] = {}
-    for sym, f in frames.items():
-        idx = pd.DatetimeIndex(f.index)
-        cols = [f[c].to_numpy(dtype=float) for c in ("open", "high", "low", "close", "volume")]
-        out[sym] = {
-            ts.to_pydatetime(): (
-                float(cols[0][i]),
-                float(cols[1][i]),
-                float(cols[2][i]),
-                float(cols[3][i]),
-                float(cols[4][i]),
-            )
-            for i, ts in enumerate(idx)
-        }
-    return out
-
-
-def _push(exchange: Any, rows: Mapping[str, Rows], minute: datetime) -> None:
-    """The bars that started at ``minute`` complete: the stand-in stores and fills them."""
-    for sym in sorted(rows):
-        bar = rows[sym].get(minute)
-        if bar is not None:
-            exchange.push_bar(sym, minute, *bar)
-
-
-def _load_daily(
-    exchange: Any, frames: Mapping[str, pd.DataFrame], sessions: int, seed: int, day: date
-) -> dict[str, pd.DataFrame]:
-    """Synthetic daily bars before the minute history, one bar per session at its close
-    (data API only), joined to each symbol's first minute open."""
-    if sessions <= 0:
-        return {}
-    from llm_advisor.data.synthetic import daily_history
-
-    first = min(pd.DatetimeIndex(f.index).min() for f in frames.values())
-    before = first.tz_convert(NY).date() if first.tzinfo else first.date()
-    anchors = {s: float(f["open"].iloc[0]) for s, f in frames.items() if len(f)}
-    daily = daily_history(sorted(frames), min(before, day), sessions, seed, anchors)
-    for sym, d in daily.items():
-        at = pd.DatetimeIndex(d.index).tz_localize(NY) + pd.Timedelta(hours=16)
-        exchange.load_history(sym, d.set_axis(at.tz_convert(UTC)))
-    return daily
-
-
-def _frame(rows: Sequence[tuple[datetime, tuple[float, ...]]]) -> pd.DataFrame:
-    idx = pd.DatetimeIndex([t for t, _ in rows], tz=UTC, name="timestamp")
-    cols = ("open", "high", "low", "close", "volume")
-    return pd.DataFrame([list(b) for _, b in rows], index=idx, columns=list(cols), dtype=float)
 
 
 def run_local_day(
@@ -631,27 +298,6 @@ def run_local_day(
         "replaced_orders": replaced.count,
     }
     return result
-
-
-class _ReplacedOrders(logging.Filter):
-    """Counts, and keeps off the console, the executor's "in the database but unknown to
-    the broker" warning: a rerun of the day meets its earlier orders in the database and a
-    stand-in account that starts empty, so every one of them would warn; the report says it
-    once instead (``LocalDayResult.replaced_orders``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg == UNKNOWN_TO_BROKER:
-            self.count += 1
-            return False
-        return True
-
-
-def _closed(entry: BrokerOrder, trades: Sequence[Trade]) -> bool:
-    return any(t.client_order_id == entry.client_order_id for t in trades)
 
 
 # ---------------------------------------------------------------- CLI
