@@ -1,4 +1,5 @@
-"""One contract for every ObjectStorePort adapter: S3 (moto), a local folder, memory."""
+"""One contract for every ObjectStorePort adapter: S3 (moto), the local folders (the
+local deployment's archive and ``premarket --archive-dir``), and the in-memory double."""
 
 from __future__ import annotations
 
@@ -12,15 +13,31 @@ from moto import mock_aws
 from llm_advisor.aws.clients import reset_clients
 from llm_advisor.aws.object_store import S3ObjectStore
 from llm_advisor.core.ports import ObjectStorePort
-from llm_advisor.local.stores import FolderObjectStore, MemoryObjectStore
+from llm_advisor.local.stores import FolderObjectStore
+from llm_advisor.premarket import writers
 
 KEY = "2024/01/2024-01-02/premarket_context.json"
 
 
-@pytest.fixture(params=["s3", "folder", "memory"])
+class MemoryObjectStore:
+    """Test double: objects in a dict (no product path wants an archive that vanishes)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
+        self.objects[key] = bytes(body)
+
+    def get(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+
+@pytest.fixture(params=["s3", "folder", "premarket-folder", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStorePort]:
     if request.param == "folder":
         yield FolderObjectStore(tmp_path / "archive")
+    elif request.param == "premarket-folder":
+        yield writers.FolderObjectStore(tmp_path / "archive")
     elif request.param == "memory":
         yield MemoryObjectStore()
     else:

@@ -26,18 +26,24 @@ def sqlite_repo(tmp_path) -> Iterator[Repository]:  # type: ignore[no-untyped-de
     repo.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_pgvector_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no cached pgvector decision (the product caches per process)."""
+    from llm_advisor.rag import pgvector
+
+    monkeypatch.setattr(pgvector, "_STATE", {})
+
+
 @pytest.fixture
 def pg_repo(pg_url: str) -> Iterator[Repository]:
     import psycopg
 
-    from llm_advisor.rag import pgvector
     from llm_advisor.storage.db import close_pool
 
     name = f"rag_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{name}"))
-    pgvector.forget()
     repo = open_repository(url, migrate_schema=True)
     try:
         seed_rag(repo)
@@ -45,7 +51,6 @@ def pg_repo(pg_url: str) -> Iterator[Repository]:
     finally:
         repo.close()
         close_pool(url)
-        pgvector.forget()
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -66,7 +66,6 @@ def _statements(cur: FakeCursor) -> list[str]:
 
 
 def test_enables_the_extension_and_column_only_when_available() -> None:
-    pgvector.forget()
     cur = FakeCursor(available=True)
     assert pgvector.enabled(FakeDb(cur), cur, create=True)
     assert _statements(cur) == [
@@ -77,27 +76,27 @@ def test_enables_the_extension_and_column_only_when_available() -> None:
         "ALTER TABLE rag_documents ADD COLUMN IF NOT EXISTS embedding_vec vector",
         "RELEASE SAVEPOINT rag_pgvector",
     ]
-    pgvector.forget()
+
+
+def test_stays_portable_when_the_extension_is_not_available() -> None:
     cur = FakeCursor(available=False)
     assert not pgvector.enabled(FakeDb(cur), cur, create=True)
     assert not any("CREATE EXTENSION" in s for s in _statements(cur))
-    pgvector.forget()
+
+
+def test_stays_portable_when_the_extension_cannot_be_created() -> None:
     cur = FakeCursor(available=True, fail_create=True)
     assert not pgvector.enabled(FakeDb(cur), cur, create=True)
     assert _statements(cur)[-1] == "ROLLBACK TO SAVEPOINT rag_pgvector"
-    pgvector.forget()
 
 
 def test_sync_writes_vector_literals() -> None:
-    pgvector.forget()
     cur = FakeCursor(available=True, column=True)
     n = pgvector.sync_vectors(FakeDb(cur), cur, [("d1", np.array([0.5, -0.25], np.float32))])
     assert n == 1 and cur.sql[-1] == (pgvector.UPDATE_SQL, (("[0.5,-0.25]", "d1"),))
-    pgvector.forget()
 
 
 def test_search_orders_by_cosine_distance_when_the_column_exists() -> None:
-    pgvector.forget()
     cur = FakeCursor(available=True, column=True)
     emb = HashingEmbedder(dim=8)
     hits = search(FakeDb(cur), "NVDA short", k=3, symbol="NVDA", run_id="live", embedder=emb)
@@ -107,7 +106,6 @@ def test_search_orders_by_cosine_distance_when_the_column_exists() -> None:
     assert params[1:3] == ("hash-fallback-v1", 8) and params[-1] == 3
     assert params[0] == params[-2] and params[0].startswith("[")
     assert [(h.record_id, h.score) for h in hits] == [("X", 0.93)]
-    pgvector.forget()
 
 
 @pytest.mark.postgres

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from llm_advisor.sweep.data import DataSpec, clear_cache
+from llm_advisor.sweep import data as sweep_data
+from llm_advisor.sweep.data import DataSpec
 from llm_advisor.sweep.local_map import synthetic_store
 
 SYMBOLS = ["SPY", "QQQ", "NVDA"]
@@ -21,8 +22,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> DataSpec:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    clear_cache()
+def _fresh_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test loads its bars afresh (the product caches them for the process's life)."""
+    monkeypatch.setattr(sweep_data, "_CACHE", {})
 
 
 def bars_dir(spec: DataSpec) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,40 @@ def test_sweep_writes_results_report_and_a_parent_with_child_runs(
         assert c is not None and c.kind == "sweep"
         assert c.config["commission_per_share"] == 0.005
         assert len(repo.get_trades(child)) == int(by_trial[child.rsplit("-", 1)[1]]["trades"])
+    repo.close()
+    _rebuilt_from_db(tmp_path, db, parent, children, capsys)
+
+
+def _rebuilt_from_db(
+    tmp_path: Path, db: str, parent: str, children: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sweep --from-db``: the stored sweep gives back the files the sweep wrote, rows best
+    first, and names every trial run."""
+    again = tmp_path / "again"
+    assert main(["sweep", "--from-db", parent, "--db", db, "--out", str(again)]) == 0
+    out = capsys.readouterr().out
+    first = json.loads((tmp_path / "summary.json").read_text())
+    first["rows"].sort(key=lambda r: r["rank"])
+    assert json.loads((again / "summary.json").read_text()) == first
+    rows = list(csv.DictReader((again / "results.csv").open()))
+    assert sorted(map(str, rows)) == sorted(
+        map(str, csv.DictReader((tmp_path / "results.csv").open()))
+    )
+    assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4]
+    assert (again / "report.html").stat().st_size > 1_000_000
+    listed = [line.split()[1] for line in out.splitlines() if line.startswith("  #")]
+    assert sorted(listed) == children
+    assert listed[0].endswith(rows[0]["trial_id"])
+    assert f"4 trial runs of {parent}" in out
+
+
+def test_from_db_names_a_missing_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert main(["sweep", "--from-db", "sweep-nope", "--db", db, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("error: --from-db sweep-nope: no stored sweep run") and err.count("\n") == 1
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from moto import mock_aws
 from llm_advisor.aws.clients import reset_clients
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
-from llm_advisor.sweep.data import DataSpec, clear_cache, upload_store
+from llm_advisor.sweep import data as sweep_data
+from llm_advisor.sweep.data import DataSpec, upload_store
 from llm_advisor.sweep.executors import run_pool
 from llm_advisor.sweep.local_map import FakeStepFunctions, run_map
 from llm_advisor.sweep.metrics import Objective
@@ -47,7 +48,7 @@ def _trials() -> Any:
 def test_worker_and_reducer_on_s3_equal_the_local_pool(store: DataSpec, s3: Any) -> None:
     trials = _trials()
     local = run_pool(trials, store, workers=2)
-    clear_cache()
+    sweep_data._CACHE.clear()  # the S3 path below must download, not reuse the local frames
     remote = DataSpec(f"s3://{BUCKET}/bars/1m", store.start, store.end)
     objective = Objective("pnl")
     payload = execution_input("sw1", BUCKET, "sweeps", remote, objective, (3, 2), {"x": 1})

@@ -130,7 +130,7 @@ def run_premarket(args: argparse.Namespace) -> int:
 def _run_premarket(args: argparse.Namespace, doc: dict[str, Any]) -> int:
     from llm_advisor.data.barfiles import BarDirectory
     from llm_advisor.premarket.bias.model import ArtifactError, load_bias_model
-    from llm_advisor.premarket.news.files import read_news_csv
+    from llm_advisor.premarket.news.files import FileNewsSource
     from llm_advisor.premarket.news.models import NewsItem
     from llm_advisor.premarket.news.rss import RssNewsSource
     from llm_advisor.premarket.pipeline import (
@@ -184,7 +184,7 @@ def _run_premarket(args: argparse.Namespace, doc: dict[str, Any]) -> int:
     run_time = run_time_for(day, cfg)
     start = run_time - pd.Timedelta(hours=cfg.news_lookback_hours).to_pytimedelta()
     if args.news_file:
-        news += read_news_csv(args.news_file)
+        news += FileNewsSource(args.news_file).fetch(symbols, start, run_time)
     for spec in args.rss:
         sym_part, _, loc = spec.partition("=") if "=" in spec.split("://")[0] else ("", "", spec)
         src = RssNewsSource(loc, (validate_symbol_arg(sym_part),) if sym_part else ())

@@ -6,6 +6,8 @@
 Writes ``results.csv`` (one row per trial), ``summary.json`` and ``report.html`` to
 ``--out`` and stores a ``sweep`` run with one child run per trial. ``--executor
 stepfunctions`` runs the same trials on the deployed Distributed Map (docs/sweep.md).
+``--from-db sweep-<id>`` writes those files again from the stored sweep and lists its trial
+runs best first (the run ids the API's ``run=`` and ``replay --set`` work from).
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-db", action="store_true", help="do not store the sweep")
     p.add_argument("--report-from", type=Path, help="only redraw report.html from summary.json")
+    p.add_argument(
+        "--from-db",
+        metavar="RUN_ID",
+        help="rewrite --out's files from a sweep stored in --db (sweep-<id>), list its trial runs",
+    )
     p.set_defaults(func=run)
 
 
@@ -178,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
         out.write_text(render_report(summary))
         print(f"wrote {out}")
         return 0
+    if args.from_db is not None:
+        return _from_db(args)
     plan = _plan(args)
     data = plan["data"]
     trials = plan["trials"]
@@ -208,15 +217,7 @@ def run(args: argparse.Namespace) -> int:
         summary, results = _run_stepfunctions(args, plan, sweep_id, meta), None
     else:
         summary, results = _run_local(args, plan, meta)
-    args.out.mkdir(parents=True, exist_ok=True)
-    from llm_advisor.sweep.summary import dumps, render_text, results_csv
-
-    (args.out / "results.csv").write_text(results_csv(summary))
-    (args.out / "summary.json").write_text(dumps(summary))
-    (args.out / "report.html").write_text(render_report(summary))
-    for line in render_text(summary):
-        print(line)
-    print(f"wrote {args.out / 'results.csv'}, summary.json and report.html")
+    _write_outputs(args.out, summary)
     if not args.no_db and results is not None:
         from llm_advisor.storage.repository import open_repository
         from llm_advisor.sweep.store import record_sweep
@@ -225,6 +226,40 @@ def run(args: argparse.Namespace) -> int:
         symbols = sorted({t["symbol"] for r in results for t in r.trades}) or list(data.symbols)
         parent = record_sweep(repo, sweep_id, summary, results, data, symbols, now)
         print(f"stored run {parent} with {len(results)} trial runs in {args.db}")
+    return 0
+
+
+def _write_outputs(out: Path, summary: dict[str, Any]) -> None:
+    from llm_advisor.sweep.report import render_report
+    from llm_advisor.sweep.summary import dumps, render_text, results_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.csv").write_text(results_csv(summary))
+    (out / "summary.json").write_text(dumps(summary))
+    (out / "report.html").write_text(render_report(summary))
+    for line in render_text(summary):
+        print(line)
+    print(f"wrote {out / 'results.csv'}, summary.json and report.html")
+
+
+def _from_db(args: argparse.Namespace) -> int:
+    """A stored sweep's outputs and trial runs, without replaying anything."""
+    from llm_advisor.storage.repository import open_repository
+    from llm_advisor.sweep.store import load_sweep
+
+    repo = open_repository(args.db, migrate_schema=True)
+    try:
+        summary, run_ids = load_sweep(repo, args.from_db)
+    finally:
+        repo.close()
+    _write_outputs(args.out, summary)
+    print(f"{len(run_ids)} trial runs of {args.from_db} in {args.db}, best first:")
+    for row, run_id in zip(summary["rows"], run_ids, strict=True):
+        sets = " ".join(f"{k}={v}" for k, v in row.get("settings", {}).items())
+        print(
+            f"  #{row.get('rank', '?')} {run_id}  trades {row.get('trades', '?')}  "
+            f"P/L {row.get('pnl', '?')}  {sets}"
+        )
     return 0
 
 

@@ -122,17 +122,6 @@ class FolderObjectStore:
         return path.read_bytes() if path.is_file() else None
 
 
-class MemoryObjectStore:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
-        self.objects[key] = bytes(body)
-
-    def get(self, key: str) -> bytes | None:
-        return self.objects.get(key)
-
-
 class MemoryPlanQueue:
     """Collects published plans (the paper loop hands them straight to the executor)."""
 

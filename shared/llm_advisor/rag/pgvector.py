@@ -88,8 +88,3 @@ def sync_vectors(db: Any, cur: Any, items: Sequence[tuple[str, Vectors]]) -> int
         return 0
     cur.executemany(UPDATE_SQL, [(literal(vec), doc_id) for doc_id, vec in items])
     return len(items)
-
-
-def forget() -> None:
-    """Drop the cached decisions (tests)."""
-    _STATE.clear()

@@ -117,10 +117,6 @@ def load_bars(spec: DataSpec, s3: Any = None) -> dict[str, pd.DataFrame]:
     return _CACHE[key]
 
 
-def clear_cache() -> None:
-    _CACHE.clear()
-
-
 def upload_store(
     bars_dir: Path, bucket: str, prefix: str, s3: Any, symbols: list[str] | None = None
 ) -> dict[str, int]:

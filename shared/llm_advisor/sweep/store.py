@@ -6,6 +6,8 @@ config, its summary figures, its closed trades and its session-close equity, and
 at the parent through ``runs.parent_run_id`` (migration 0010). Signals and transitions are
 not stored per trial: ``replay --set ...`` with the child's settings reproduces them.
 Recording the same sweep again replaces it (delete, then insert, per run).
+``load_sweep`` puts the summary back together from the parent and its children, so
+``sweep --from-db`` can redraw a stored sweep's outputs after ``--out`` is gone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from llm_advisor.core.config import StrategyConfig
+from llm_advisor.core.errors import UserError
 from llm_advisor.core.models import Trade
 from llm_advisor.storage.records import RunRecord
 from llm_advisor.storage.replay_store import code_version
@@ -99,9 +102,27 @@ def _close(day: str) -> datetime:
 
 
 def child_runs(repo: Repository, parent_run_id: str) -> list[str]:
-    """The trial runs of a sweep, by run_id."""
+    """The trial runs of a sweep, by run_id (linked through ``runs.parent_run_id``)."""
     with repo.db.transaction() as cur:
         cur.execute(
             "SELECT run_id FROM runs WHERE parent_run_id = ? ORDER BY run_id", (parent_run_id,)
         )
         return [str(r[0]) for r in cur.fetchall()]
+
+
+def load_sweep(repo: Repository, parent_run_id: str) -> tuple[dict[str, Any], list[str]]:
+    """A stored sweep's summary (the parent's, with the children's rows, best rank first)
+    and its trial run ids in the same order; ``UserError`` when ``parent_run_id`` is not a
+    stored sweep with trials."""
+    parent = repo.get_run(parent_run_id)
+    if parent is None or parent.kind != "sweep":
+        raise UserError(f"--from-db {parent_run_id}: no stored sweep run of that id")
+    trials: list[tuple[dict[str, Any], str]] = []
+    for run_id in child_runs(repo, parent_run_id):
+        child = repo.get_run(run_id)
+        if child is not None:
+            trials.append((dict(child.summary), run_id))
+    if not trials:
+        raise UserError(f"--from-db {parent_run_id}: a trial run, not a sweep (no trial runs)")
+    trials.sort(key=lambda t: (t[0].get("rank", len(trials) + 1), t[1]))
+    return {**parent.summary, "rows": [row for row, _ in trials]}, [r for _, r in trials]
