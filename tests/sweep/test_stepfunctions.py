@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,23 @@ def test_the_cli_client_follows_the_execution_and_returns_the_summary(
     )
     assert summary["n_trials"] == 4
     assert seen[-1] == (4, 4)
+
+
+def test_a_warm_worker_reads_a_store_uploaded_again(
+    store: DataSpec, s3: Any, tmp_path: Path
+) -> None:
+    """The per-process bar cache must not outlive the store it was read from: after
+    ``data upload`` replaces the objects under the same prefix, the next trial of the same
+    warm container replays the new bars."""
+    from llm_advisor.sweep.data import load_bars
+    from llm_advisor.sweep.local_map import synthetic_store
+
+    remote = DataSpec(f"s3://{BUCKET}/bars/1m", store.start, store.end)
+    first = load_bars(remote, s3)
+    assert load_bars(remote, s3) is first  # unchanged store: served from memory
+    other = tmp_path / "other"
+    synthetic_store(other, ["SPY", "QQQ", "NVDA"], date(2024, 3, 4), 6, seed=99)
+    upload_store(other, BUCKET, "bars/1m", s3)
+    second = load_bars(remote, s3)
+    assert second is not first
+    assert not second["SPY"]["close"].equals(first["SPY"]["close"])

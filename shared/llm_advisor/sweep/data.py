@@ -97,11 +97,11 @@ def download_store(uri: str, s3: Any, symbols: tuple[str, ...] = ()) -> Path:
 
 
 def load_bars(spec: DataSpec, s3: Any = None) -> dict[str, pd.DataFrame]:
-    """The bars of ``spec`` (cached per process), checked like ``replay --bars-dir``."""
-    key = (spec.bars, spec.symbols, spec.start, spec.end)
-    found = _CACHE.get(key)
-    if found is not None:
-        return found
+    """The bars of ``spec`` (cached per process), checked like ``replay --bars-dir``.
+
+    The cache is keyed by the local directory actually read: for S3 that is the copy named
+    after the objects' ETags, so a warm worker whose store was uploaded again reads the new
+    bars (one listing per call) instead of replaying the old ones from memory."""
     from llm_advisor.replay.inputs import from_directory
 
     if spec.bars.startswith("s3://"):
@@ -112,6 +112,10 @@ def load_bars(spec: DataSpec, s3: Any = None) -> dict[str, pd.DataFrame]:
         directory = download_store(spec.bars, s3, spec.symbols)
     else:
         directory = Path(spec.bars)
+    key = (str(directory), spec.symbols, spec.start, spec.end)
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
     inp = from_directory(directory, list(spec.symbols) or None, spec.start, spec.end)
     _CACHE[key] = dict(inp.bars)
     return _CACHE[key]
