@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from llm_advisor.core.config import StrategyConfig
+from llm_advisor.core.gc_pause import gc_paused
 from llm_advisor.data.synthetic import SyntheticMarket
 from llm_advisor.engine import Engine, MinuteBars, session_for_config
 from llm_advisor.features.snapshot import build_snapshots
@@ -79,12 +80,13 @@ def _engine_step(n: int = 500) -> list[str]:
             for k, col in enumerate(("open", "high", "low", "close", "volume")):
                 grid[k, mins, j] = day_df[col].to_numpy()
         eng.begin_session(sess, {s: snaps[s][day] for s in syms}, seeds)
-        for i in range(sess.minutes):
-            mb = MinuteBars(grid[0, i], grid[1, i], grid[2, i], grid[3, i], grid[4, i])
-            t0 = time.perf_counter()
-            eng.step(sess.open + timedelta(minutes=i), mb)
-            times.append(time.perf_counter() - t0)
-            bars_stepped += int(np.count_nonzero(~np.isnan(grid[3, i])))
+        with gc_paused():  # as the replay driver steps a session (core/gc_pause.py)
+            for i in range(sess.minutes):
+                mb = MinuteBars(grid[0, i], grid[1, i], grid[2, i], grid[3, i], grid[4, i])
+                t0 = time.perf_counter()
+                eng.step(sess.open + timedelta(minutes=i), mb)
+                times.append(time.perf_counter() - t0)
+                bars_stepped += int(np.count_nonzero(~np.isnan(grid[3, i])))
         eng.end_session()
     a = np.array(times) * 1000
     rate = bars_stepped / (a.sum() / 1000)  # bars that existed, not n per minute

@@ -25,6 +25,7 @@ import pandas as pd
 from llm_advisor.core.calendar import sessions_between
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
+from llm_advisor.core.gc_pause import gc_paused
 from llm_advisor.core.models import Advice, Fill, Trade, TradePlan
 from llm_advisor.core.ports import AnalystPort, TradeValidatorPort
 from llm_advisor.core.progress import progress
@@ -157,7 +158,7 @@ def _replay_session(
 ) -> None:
     """One session through the engine: the analyst asked at its times, every minute with a
     bar stepped (and checked by the validator when there is one)."""
-    sess, grid = inp.session, inp.grid
+    sess = inp.session
     result.symbol_bars += inp.bars
     engine.begin_session(sess, inp.snapshots, inp.seeds)
     due = analysis_times(sess, config) if analyst is not None else []
@@ -165,11 +166,30 @@ def _replay_session(
     bias = pre.biases if pre is not None else None
     news = pre.news_summary if pre is not None else ""
     vix = pre.vix if pre is not None else None
-    any_bar = ~np.isnan(grid[3]).all(axis=1)
 
     def view_for(as_of: datetime, b: Any = bias, n: str = news, v: Any = vix) -> Any:
         return engine.market_view(as_of, daily_bias=b, news_summary=n, vix=v)
 
+    with gc_paused():  # the session's results make no cycles (core/gc_pause.py)
+        _minutes(engine, inp, result, analyst, validator, due, (bias, news, vix), view_for)
+    result.add(engine.end_session())
+    result.equity_curve.append((sess.close, engine.equity))
+
+
+def _minutes(
+    engine: Engine,
+    inp: SessionInputs,
+    result: ReplayResult,
+    analyst: AnalystPort | None,
+    validator: TradeValidatorPort | None,
+    due: Sequence[datetime],
+    known: tuple[Any, str, Any],
+    view_for: Callable[[datetime], Any],
+) -> None:
+    """Step every minute of the session that has a bar, asking the analyst when due."""
+    sess, grid = inp.session, inp.grid
+    bias, news, vix = known
+    any_bar = ~np.isnan(grid[3]).all(axis=1)
     a = 0
     for i in range(sess.minutes):
         minute = sess.open + timedelta(minutes=i)
@@ -189,5 +209,3 @@ def _replay_session(
         res, checked = step_minute(engine, minute, mb, validator, view_for)
         result.add(res)
         result.validations.extend(checked)
-    result.add(engine.end_session())
-    result.equity_curve.append((sess.close, engine.equity))

@@ -13,11 +13,9 @@ function over it, which is how "the database equals the CSV outputs to the cent"
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from importlib import metadata
@@ -27,6 +25,7 @@ from typing import Any
 from llm_advisor.core.calendar import sessions_between
 from llm_advisor.core.clock import Clock, SystemClock
 from llm_advisor.core.errors import DataError
+from llm_advisor.core.gc_pause import gc_paused
 from llm_advisor.core.models import Fill, TradePlan
 from llm_advisor.core.money import to_decimal
 from llm_advisor.storage import codec as c
@@ -208,8 +207,8 @@ def record_replay(
         summary=json.loads(c.dumps(getattr(result, "summary", None) or {})),
         created_at=(clock or SystemClock()).now(),
     )
-    # Encoded before the write lock is taken, with the collector paused (``_gc_paused``).
-    with _gc_paused():
+    # Encoded before the write lock is taken, with the collector paused (``gc_paused``).
+    with gc_paused():
         signals = _unique_signals(
             w.signal_rows(repo.codec, run_id, result.signals), repo.engine == "postgres"
         )
@@ -232,21 +231,6 @@ def record_replay(
             repo.save_equity_snapshots(result.equity_curve, run_id=run_id)
             repo.insert_orders(cur, orders, history, run_id, new_run=True)
     return run_id
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Encoding a run allocates some 150,000 tuples, and every 700 allocations start a
-    collection (every tenth of them a deeper one, over the run's own objects too): two
-    thirds of the encoding time. Nothing here creates reference cycles, so collecting can
-    wait until the run is stored (well under a second)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _SIGNAL_KEY = itemgetter(3, 1, 4, 5)  # (symbol, signal_time, setup, side) of a SIGNAL_COLS row
