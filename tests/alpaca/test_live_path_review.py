@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -174,6 +174,11 @@ class _Records:
 
     def upsert_order(self, order: Any, *, at: datetime, status: str | None = None) -> None:
         self.orders.append(order)
+
+    def stored_fills(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, Decimal]]:
+        return {}
 
     def save_fills(self, fills: Iterable[Fill]) -> int:
         return len(list(fills))

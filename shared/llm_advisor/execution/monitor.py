@@ -22,11 +22,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from llm_advisor.alpaca.reconcile import (
     CancelOrder,
@@ -78,6 +78,13 @@ class MonitorRecords(Protocol):
     def get_order(self, client_order_id: str) -> dict[str, Any] | None: ...
 
     def upsert_order(self, order: Any, *, at: datetime, status: str | None = None) -> None: ...
+
+    def stored_fills(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> Mapping[tuple[str, str], tuple[int, Decimal]]:
+        """Per ``(client_order_id, leg)`` of ``keys``: the qty and notional (sum of qty *
+        price, exact) the fills table already holds; keys without fills may be absent."""
+        ...
 
     def save_fills(self, fills: Iterable[Fill]) -> int: ...
 
@@ -141,29 +148,81 @@ class MonitorResult:
         }
 
 
-def _fill_of(o: BrokerOrder, leg: str) -> Fill | None:
-    if o.filled_qty <= 0 or o.filled_avg_price is None or o.filled_at is None:
-        return None
-    return Fill(
-        client_order_id=o.client_order_id,
-        symbol=o.symbol,
-        side=o.side,
-        qty=o.filled_qty,
-        price=o.filled_avg_price,
-        timestamp=o.filled_at,
-        leg=leg,
-        broker_order_id=o.broker_order_id,
-    )
+# A delta's price is rounded half-even to the micro-dollar (the store's money unit,
+# ``pnl_micros``; an exact quotient with fewer places stays as it is). The next delta is
+# priced against the stored notional, so the rounding never accumulates: an order's stored
+# notional is the broker's cum_qty * cum_avg within half a micro-dollar per share of its
+# last execution (under a cent below 20,000 shares).
+PRICE_QUANTUM = Decimal("0.000001")
 
 
-def _fills(orders: list[BrokerOrder]) -> list[Fill]:
-    """A fill record for every order the broker reports as (partly) filled."""
+def _leg(o: BrokerOrder) -> Literal["entry", "stop", "target", "manual"]:
+    return "manual" if o.leg == "other" else o.leg
+
+
+def _new_fills(
+    orders: Sequence[BrokerOrder],
+    stored: Mapping[tuple[str, str], tuple[int, Decimal]],
+    now: datetime,
+) -> tuple[list[Fill], list[Discrepancy]]:
+    """The executions the fills table does not hold yet, one row each.
+
+    The broker reports an order's CUMULATIVE filled qty and average price; storing that every
+    run would count a 40-then-100 order as 140. The new execution is the difference between
+    the broker's cumulative figures and what is stored for the same (order, leg): stateless
+    (the Lambda keeps nothing between runs) and idempotent (a rerun finds no difference).
+    Its time is the broker's ``filled_at`` when set (a broker may leave it empty on a partly
+    filled order; the stand-in sets it on each fill), else this run's ``now``. Stored more
+    than the broker reports, or a delta that prices at or below zero: nothing is recorded
+    and the discrepancy says why.
+    """
     fills: list[Fill] = []
+    found: list[Discrepancy] = []
     for o in orders:
-        f = _fill_of(o, o.leg if o.leg in ("entry", "stop", "target") else "manual")
-        if f is not None:
-            fills.append(f)
-    return fills
+        if o.filled_qty <= 0 or o.filled_avg_price is None:
+            continue
+        leg = _leg(o)
+        have_qty, have_notional = stored.get((o.client_order_id, leg), (0, Decimal(0)))
+        qty = o.filled_qty - have_qty
+        if qty == 0:
+            continue
+        ours = f"{have_qty} filled for {have_notional}"
+        broker = f"{o.filled_qty} filled @ {o.filled_avg_price}"
+        if qty < 0:
+            found.append(
+                Discrepancy(
+                    "qty_mismatch", o.symbol, ours, broker, "fill not recorded", o.client_order_id
+                )
+            )
+            continue
+        price = o.filled_avg_price
+        if have_qty:
+            with localcontext() as ctx:
+                ctx.prec = 60
+                exact = (o.filled_qty * o.filled_avg_price - have_notional) / qty
+            price = exact.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
+            if price.as_tuple().exponent > 0:  # type: ignore[operator]  # 1E+2 -> 100
+                price = price.quantize(Decimal(1))
+        if price <= 0:
+            found.append(
+                Discrepancy(
+                    "price_mismatch", o.symbol, ours, broker, "fill not recorded", o.client_order_id
+                )
+            )
+            continue
+        fills.append(
+            Fill(
+                client_order_id=o.client_order_id,
+                symbol=o.symbol,
+                side=o.side,
+                qty=qty,
+                price=price,
+                timestamp=o.filled_at or now,
+                leg=leg,
+                broker_order_id=o.broker_order_id,
+            )
+        )
+    return fills, found
 
 
 def run_monitor(
@@ -187,7 +246,13 @@ def run_monitor(
     for o in orders:
         records.upsert_order(o, at=now, status=o.status)
     result.orders = len(orders)
-    result.fills = _fills(orders)
+    filled = [(o.client_order_id, _leg(o)) for o in orders if o.filled_qty > 0]
+    stored = records.stored_fills(filled) if filled else {}
+    result.fills, fill_issues = _new_fills(orders, stored, now)
+    for d in fill_issues:
+        log.warning("fills: %s", d)
+        if report is not None:
+            report(d)
     # every closed round trip: bracket legs, and the EOD / kill-switch liquidations
     result.trades = broker_trades(orders, session.flatten)
     if result.fills:
@@ -230,7 +295,7 @@ def run_monitor(
     )
     if book is not None:
         book.sync_positions(synced.held, synced.closed, now)
-    result.discrepancies = synced.discrepancies
+    result.discrepancies = fill_issues + synced.discrepancies
     result.closed_positions = len(synced.closed)
     if flatten:
         broker.cancel_all_orders()
