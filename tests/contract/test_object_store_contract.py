@@ -14,7 +14,6 @@ from llm_advisor.aws.clients import reset_clients
 from llm_advisor.aws.object_store import S3ObjectStore
 from llm_advisor.core.ports import ObjectStorePort
 from llm_advisor.local.stores import FolderObjectStore
-from llm_advisor.premarket import writers
 
 KEY = "2024/01/2024-01-02/premarket_context.json"
 
@@ -32,12 +31,10 @@ class MemoryObjectStore:
         return self.objects.get(key)
 
 
-@pytest.fixture(params=["s3", "folder", "premarket-folder", "memory"])
+@pytest.fixture(params=["s3", "folder", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStorePort]:
     if request.param == "folder":
         yield FolderObjectStore(tmp_path / "archive")
-    elif request.param == "premarket-folder":
-        yield writers.FolderObjectStore(tmp_path / "archive")
     elif request.param == "memory":
         yield MemoryObjectStore()
     else:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from llm_advisor.__main__ import main
+from llm_advisor.local.stores import FolderObjectStore
 from llm_advisor.premarket.context import load_premarket_context
 from llm_advisor.premarket.pipeline import build_premarket_context
 from llm_advisor.premarket.writers import (
-    FolderObjectStore,
     PremarketRepository,
     context_path,
     object_key,
@@ -66,7 +66,9 @@ def test_file_and_object_store_round_trip(ctx, tmp_path: Path):
     key = put_context(store, ctx)
     assert key == "2026/03/2026-03-16/premarket_context.json"
     assert load_premarket_context(store.get(key) or b"") == ctx
-    with pytest.raises(ValueError, match="escapes"):
+    from llm_advisor.core.errors import DataError
+
+    with pytest.raises(DataError, match="not a relative path"):
         store.put("../x", b"")
 
 

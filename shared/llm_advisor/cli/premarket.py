@@ -129,6 +129,7 @@ def run_premarket(args: argparse.Namespace) -> int:
 
 def _run_premarket(args: argparse.Namespace, doc: dict[str, Any]) -> int:
     from llm_advisor.data.barfiles import BarDirectory
+    from llm_advisor.local.stores import FolderObjectStore
     from llm_advisor.premarket.bias.model import ArtifactError, load_bias_model
     from llm_advisor.premarket.news.files import FileNewsSource
     from llm_advisor.premarket.news.models import NewsItem
@@ -139,7 +140,6 @@ def _run_premarket(args: argparse.Namespace, doc: dict[str, Any]) -> int:
         run_time_for,
     )
     from llm_advisor.premarket.writers import (
-        FolderObjectStore,
         put_context,
         save_context,
         write_context_file,

@@ -105,25 +105,3 @@ def save_context(repo: PremarketRepository, ctx: PremarketContext) -> tuple[int,
         repo.save_daily_bias(b)
         repo.save_premarket_snapshots(s)
     return len(b), len(s)
-
-
-class FolderObjectStore:
-    """ObjectStorePort on a local folder (the local stand-in for the S3 archive)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def _path(self, key: str) -> Path:
-        p = (self.root / key).resolve()
-        if self.root.resolve() not in p.parents:
-            raise ValueError(f"key={key!r} escapes the store root")
-        return p
-
-    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
-        p = self._path(key)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(body)
-
-    def get(self, key: str) -> bytes | None:
-        p = self._path(key)
-        return p.read_bytes() if p.is_file() else None
