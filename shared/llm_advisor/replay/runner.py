@@ -171,7 +171,7 @@ def _replay_session(
         return engine.market_view(as_of, daily_bias=b, news_summary=n, vix=v)
 
     with gc_paused():  # the session's results make no cycles (core/gc_pause.py)
-        _minutes(engine, inp, result, analyst, validator, due, (bias, news, vix), view_for)
+        _minutes(engine, inp, result, analyst, validator, due, view_for)
     result.add(engine.end_session())
     result.equity_curve.append((sess.close, engine.equity))
 
@@ -183,20 +183,17 @@ def _minutes(
     analyst: AnalystPort | None,
     validator: TradeValidatorPort | None,
     due: Sequence[datetime],
-    known: tuple[Any, str, Any],
     view_for: Callable[[datetime], Any],
 ) -> None:
     """Step every minute of the session that has a bar, asking the analyst when due."""
     sess, grid = inp.session, inp.grid
-    bias, news, vix = known
     any_bar = ~np.isnan(grid[3]).all(axis=1)
     a = 0
     for i in range(sess.minutes):
         minute = sess.open + timedelta(minutes=i)
         while a < len(due) and due[a] <= minute:
             assert analyst is not None
-            view = engine.market_view(due[a], daily_bias=bias, news_summary=news, vix=vix)
-            advice = analyst.analyze(view)
+            advice = analyst.analyze(view_for(due[a]))
             engine.add_advice(advice)
             result.advices.append(advice)
             a += 1
