@@ -27,7 +27,12 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --progress-bar on -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the package with dev tools
+# The engine's native kernel (engine/native.py): rebuilt when its C source changes.
+KERNEL := shared/llm_advisor/engine/_kernel.lib.so
+$(KERNEL): shared/llm_advisor/engine/_kernel.c shared/Makefile
+	@$(MAKE) --no-print-directory -C shared kernel
+
+install: $(STAMP) $(KERNEL) ## Create .venv and install the package with dev tools (and the engine's C kernel)
 
 lint: install ## ruff (style, imports, bugbear, clock, SQL) and the pure core's import contract
 	$(BIN)/ruff check shared functions tests benchmarks scripts

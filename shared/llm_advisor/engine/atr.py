@@ -8,6 +8,8 @@ ranges collect in a per-symbol warm-up list until ``atr_period`` of them average
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -63,13 +65,35 @@ def _complete(a: SymbolArrays, warm: list[list[float]], rows: NDArray[np.intp], 
     ok = ~np.isnan(atr)
     a.atr5[rows[ok]] = ((n - 1) * atr[ok] + tr[ok]) / n
     for j in np.flatnonzero(~ok).tolist():
-        r = int(rows[j])
-        w = warm[r]
-        w.append(float(tr[j]))
-        if len(w) >= n:
-            a.atr5[r] = float(np.mean(np.asarray(w[:n])))
-            for extra in w[n:]:
-                a.atr5[r] = wilder_step(float(a.atr5[r]), extra, n)
-            warm[r] = []
+        _warm_up(a, warm, int(rows[j]), float(tr[j]), n)
     a.prev_close5[rows] = a.b_close[rows]
     a.bucket_id[rows] = -1
+
+
+def _warm_up(a: SymbolArrays, warm: list[list[float]], r: int, tr: float, n: int) -> None:
+    """A true range of row ``r``, which had no ATR when its bucket completed: into the
+    warm-up list, whose first ``n`` average into the ATR once there are that many."""
+    w = warm[r]
+    w.append(tr)
+    if len(w) >= n:
+        a.atr5[r] = float(np.mean(np.asarray(w[:n])))
+        for extra in w[n:]:
+            a.atr5[r] = wilder_step(float(a.atr5[r]), extra, n)
+        warm[r] = []
+
+
+def warm_up_native(
+    a: SymbolArrays,
+    warm: list[list[float]],
+    rows: NDArray[np.int64],
+    trs: NDArray[np.float64],
+    n: int,
+) -> None:
+    """The native kernel's completed buckets of rows without an ATR, in completion order.
+    A row may complete twice in a minute (a late bucket, then the current one): the second
+    then sees the ATR the first may have made, exactly as ``_complete`` does."""
+    for r, tr in zip(rows.tolist(), trs.tolist(), strict=True):
+        if math.isnan(a.atr5[r]):
+            _warm_up(a, warm, r, tr, n)
+        else:
+            a.atr5[r] = wilder_step(float(a.atr5[r]), tr, n)

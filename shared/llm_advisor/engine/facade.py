@@ -35,11 +35,12 @@ from llm_advisor.core.models import (
 )
 from llm_advisor.core.money import to_decimal
 from llm_advisor.engine import atr, codec, views
+from llm_advisor.engine import native as _native
 from llm_advisor.engine.arrays import I64, SymbolArrays
 from llm_advisor.engine.book import SimBook, SimPosition
 from llm_advisor.engine.grid import MinuteBars
 from llm_advisor.engine.ids import iso_z, order_prefix
-from llm_advisor.engine.machine import Machine
+from llm_advisor.engine.machine import Machine, Moves
 from llm_advisor.engine.minute import OpenMinute, finish, next_candidate
 from llm_advisor.engine.records import Candidate, StepResult
 from llm_advisor.engine.sizing import SessionAccount
@@ -53,7 +54,18 @@ _ONE_MIN = timedelta(minutes=1)
 class Engine:
     """Per-bar STDEV engine over a fixed, alphabetically sorted set of symbols."""
 
-    def __init__(self, config: StrategyConfig, symbols: Sequence[str]) -> None:
+    def __init__(
+        self, config: StrategyConfig, symbols: Sequence[str], *, native: bool | None = None
+    ) -> None:
+        """``native``: step with the compiled kernel (``engine.native``, same results,
+        faster); None uses it when it was built, False never, True requires it."""
+        if native and not _native.AVAILABLE:
+            raise RuntimeError(
+                f"native=True but the engine's kernel is not built ({_native.LIBRARY}): "
+                "run `make install` (it needs a C compiler)"
+            )
+        self.native = _native.AVAILABLE if native is None else native
+        self._kernel: _native.Kernel | None = None
         syms = sorted({validate_symbol(s) for s in symbols})
         if len(syms) != len(symbols):
             raise ValueError(f"symbols contain duplicates: {list(symbols)}")
@@ -219,34 +231,59 @@ class Engine:
         # Full width, rows without a bar masked out: views cost less than gathering the
         # present rows, and most minutes some symbol lacks a bar.
         close = bars.close
-        atr.add_bars(a, self.atr5_warm, has, idx, bars, mi, cfg.atr_period)
-        roll = self.rolling
-        roll.push(has, close)
-        np.copyto(a.last_close, close, where=has)
-        np.copyto(a.last_bar_min, mi, where=has)
-        mean = roll.mean
-        sigma = roll.sigma_all()
-        zd = sigma > cfg.sigma_epsilon * np.abs(mean)
-        if not roll.all_full:
-            zd &= roll.count >= cfg.min_periods
-        z = np.full(close.size, np.nan)
-        np.divide(close - mean, sigma, out=z, where=zd)  # NaN where undefined or no bar
-
-        # 3. state machine ------------------------------------------------------
+        if self.native:
+            kern = self._bound_kernel()
+            nwarm = kern.atr(bars, has, mi)
+            if nwarm:
+                atr.warm_up_native(
+                    a, self.atr5_warm, kern.warm_rows[:nwarm], kern.warm_tr[:nwarm],
+                    cfg.atr_period,
+                )  # fmt: skip
+        else:
+            atr.add_bars(a, self.atr5_warm, has, idx, bars, mi, cfg.atr_period)
         self.thresholds.effective(minute + _ONE_MIN)
         kk = self.thresholds.k
-        mv = self.machine.decide(a, has, z, self.thresholds, in_window, self.kill)
+        roll = self.rolling
+        due = roll.native_push() if self.native else None
+        if due is not None:
+            # 2.+3. in one native pass: the window, z and the state machine (engine.native)
+            kern, cmp = self._bound_kernel(), self.thresholds.cmp
+            if due:  # rows due a resync: push, resync them, then z and the machine
+                kern.minute(close, has, cmp, mi, in_window, self.kill, _native.PUSH)
+                roll.after_native_push()
+                nsig = kern.minute(close, has, cmp, mi, in_window, self.kill, _native.DECIDE)
+            else:
+                nsig = kern.minute(close, has, cmp, mi, in_window, self.kill)
+            mean, sigma, z = roll.mean, kern.sigma, kern.z
+            mv = Moves(
+                a.bar_idx, a.state, a.side, kern.new_state, kern.new_side, kern.new_since,
+                kern.reason, kern.moved, kern.sig_mr, kern.sig_tc, nsig > 0,
+            )  # fmt: skip
+            moved = kern.moved  # moves and signals
+        else:
+            roll.push(has, close)
+            np.copyto(a.last_close, close, where=has)
+            np.copyto(a.last_bar_min, mi, where=has)
+            mean = roll.mean
+            sigma = roll.sigma_all()
+            zd = sigma > cfg.sigma_epsilon * np.abs(mean)
+            if not roll.all_full:
+                zd &= roll.count >= cfg.min_periods
+            z = np.full(close.size, np.nan)
+            np.divide(close - mean, sigma, out=z, where=zd)  # NaN where undefined or no bar
+
+            # 3. state machine --------------------------------------------------
+            mv = self.machine.decide(a, has, z, self.thresholds, in_window, self.kill)
+            moved = mv.moved | mv.sig_mr | mv.sig_tc if mv.any_signal else mv.moved
 
         # 4. signals -> orders (alphabetical: rows are sorted like the symbols) -----
-        sig = mv.sig_mr | mv.sig_tc
         op = OpenMinute(
             minute, res, has, idx, mv.st, mv.new_st, mv.new_sd, mv.new_since, mv.reason,
-            mv.moved | sig if mv.any_signal else mv.moved, z, mv.b, kk, close, mean, sigma,
-            log_minutes, validate,
+            moved, z, mv.b, kk, close, mean, sigma, log_minutes, validate,
         )  # fmt: skip
         if not mv.any_signal:
             return self._finish(op)
-        op.js = np.flatnonzero(sig).tolist()
+        op.js = np.flatnonzero(mv.sig_mr | mv.sig_tc).tolist()
         op.sig_mr = mv.sig_mr
         op.sd = mv.sd
         op.equity = self.equity
@@ -256,6 +293,15 @@ class Engine:
             op.broker_bp = float(acct.buying_power)
         self._open = op
         return self._orders(op)
+
+    def _bound_kernel(self) -> _native.Kernel:
+        """The native kernel, bound to this engine's current arrays."""
+        kern = self._kernel
+        if kern is None:
+            kern = self._kernel = _native.Kernel(self)
+        elif not kern.bound_to(self):
+            kern.rebind(self)
+        return kern
 
     def resume(self, verdict: bool | None) -> StepResult:
         """Continue the open minute with the verdict on ``StepResult.awaiting``: True

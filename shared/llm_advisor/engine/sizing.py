@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.engine.fills import bracket_prices
@@ -98,8 +98,9 @@ def session_account(
     return SessionAccount(max(Decimal(0), base), buying_power, max_equity)
 
 
-@dataclass(frozen=True, slots=True)
-class Sizing:
+class Sizing(NamedTuple):
+    """A signal's bracket and quantity (a tuple: sized once per signal on the hot path)."""
+
     risk_per_share: float | None
     stop: float | None
     target: float | None

@@ -105,12 +105,28 @@ class RollingStats:
         since += has
         self._after_push()
 
+    def native_push(self) -> bool | None:
+        """Ask to push this minute in the engine's native kernel (which does no resync):
+        None when it cannot (some window is not full), False when it can and no row is
+        due a resync after it, True when ``after_native_push`` must run right after."""
+        if not self.all_full:
+            return None
+        self._until_due -= 1
+        return self._until_due <= 0
+
+    def after_native_push(self) -> None:
+        """Resync the rows the native push made due (``native_push`` returned True)."""
+        self._resync_due()
+
     def _after_push(self) -> None:
         """Resync the rows that are due. A push raises any row's count by at most one, so
         no row can be due before ``_until_due`` pushes: only then is the array looked at."""
         self._until_due -= 1
         if self._until_due > 0:
             return
+        self._resync_due()
+
+    def _resync_due(self) -> None:
         w = self.window
         due = np.flatnonzero(self.since_resync >= w)
         if due.size:
