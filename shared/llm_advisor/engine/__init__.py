@@ -3,6 +3,8 @@
 Nothing in this package reads a clock, a file, the environment or the network (an
 import-linter contract in ``pyproject.toml`` keeps I/O packages and adapters out): replay,
 the local day and the live-tick Lambda drive the same ``Engine`` with the same inputs.
+The one exception is loading code: ``native`` loads the compiled kernel (``_kernel.c``)
+beside it when ``make install`` or the AppLayer's ``sam build`` built it.
 
 Where each section of the spec (``strategy.md``) lives:
 
@@ -30,6 +32,10 @@ Output of a replay (the comparison contract)            ``records``
 Resolved details (v1.1)                                 throughout; see
                                                         docs/strategy-interpretations.md
 (not in the spec) saving state between minutes          ``codec``, ``arrays`` (field list)
+(not in the spec) speed                                 ``native`` + ``_kernel.c``: the
+                                                        rolling z, ATR buckets and the
+                                                        machine's table lookup in C,
+                                                        bit-identical to the NumPy path
 ======================================================  ===================================
 """
 

@@ -14,7 +14,8 @@ in about a millisecond, so the live tick's Lambda layer and cold start stay as t
 Numba's llvmlite alone is 129 MB unzipped, past Lambda's 250 MB limit with the
 dependencies layer. ``make install`` and the AppLayer's ``sam build`` compile it
 (``shared/Makefile``); without a C compiler the engine runs the NumPy path, slower, with
-the same results.
+the same results. The object is named ``_kernel.lib.so``, not ``_kernel.so``, so that
+Python's import machinery (``pkgutil``, ``import``) never takes it for an extension module.
 """
 
 from __future__ import annotations
