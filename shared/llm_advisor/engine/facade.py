@@ -40,7 +40,7 @@ from llm_advisor.engine.arrays import I64, SymbolArrays
 from llm_advisor.engine.book import SimBook, SimPosition
 from llm_advisor.engine.grid import MinuteBars
 from llm_advisor.engine.ids import iso_z, order_prefix
-from llm_advisor.engine.machine import Machine, Moves
+from llm_advisor.engine.machine import Machine
 from llm_advisor.engine.minute import OpenMinute, finish, next_candidate
 from llm_advisor.engine.records import Candidate, StepResult
 from llm_advisor.engine.sizing import SessionAccount
@@ -232,34 +232,16 @@ class Engine:
         # present rows, and most minutes some symbol lacks a bar.
         close = bars.close
         if self.native:
-            kern = self._bound_kernel()
-            nwarm = kern.atr(bars, has, mi)
-            if nwarm:
-                atr.warm_up_native(
-                    a, self.atr5_warm, kern.warm_rows[:nwarm], kern.warm_tr[:nwarm],
-                    cfg.atr_period,
-                )  # fmt: skip
+            _native.fold_atr(self, bars, has, mi)
         else:
             atr.add_bars(a, self.atr5_warm, has, idx, bars, mi, cfg.atr_period)
         self.thresholds.effective(minute + _ONE_MIN)
         kk = self.thresholds.k
         roll = self.rolling
         due = roll.native_push() if self.native else None
-        if due is not None:
-            # 2.+3. in one native pass: the window, z and the state machine (engine.native)
-            kern, cmp = self._bound_kernel(), self.thresholds.cmp
-            if due:  # rows due a resync: push, resync them, then z and the machine
-                kern.minute(close, has, cmp, mi, in_window, self.kill, _native.PUSH)
-                roll.after_native_push()
-                nsig = kern.minute(close, has, cmp, mi, in_window, self.kill, _native.DECIDE)
-            else:
-                nsig = kern.minute(close, has, cmp, mi, in_window, self.kill)
-            mean, sigma, z = roll.mean, kern.sigma, kern.z
-            mv = Moves(
-                a.bar_idx, a.state, a.side, kern.new_state, kern.new_side, kern.new_since,
-                kern.reason, kern.moved, kern.sig_mr, kern.sig_tc, nsig > 0,
-            )  # fmt: skip
-            moved = kern.moved  # moves and signals
+        if due is not None:  # 2.+3. in one native pass: window, z, state machine
+            mean, sigma, z, mv = _native.decide(self, close, has, mi, in_window, due)
+            moved = mv.moved  # moves and signals
         else:
             roll.push(has, close)
             np.copyto(a.last_close, close, where=has)
@@ -293,15 +275,6 @@ class Engine:
             op.broker_bp = float(acct.buying_power)
         self._open = op
         return self._orders(op)
-
-    def _bound_kernel(self) -> _native.Kernel:
-        """The native kernel, bound to this engine's current arrays."""
-        kern = self._kernel
-        if kern is None:
-            kern = self._kernel = _native.Kernel(self)
-        elif not kern.bound_to(self):
-            kern.rebind(self)
-        return kern
 
     def resume(self, verdict: bool | None) -> StepResult:
         """Continue the open minute with the verdict on ``StepResult.awaiting``: True

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from llm_advisor.engine import machine
+from llm_advisor.engine import atr, machine
 from llm_advisor.engine.grid import MinuteBars
+from llm_advisor.engine.machine import Moves
 from llm_advisor.engine.states import Reason
 
 if TYPE_CHECKING:
@@ -233,3 +234,50 @@ class Kernel:
                 has.ctypes.data, cmp.ctypes.data, mi, in_window, kill, phase,
             )
         )  # fmt: skip
+
+
+def kernel_for(eng: Engine) -> Kernel:
+    """The engine's kernel, bound to its current arrays (made on first use)."""
+    kern = eng._kernel
+    if kern is None:
+        kern = eng._kernel = Kernel(eng)
+    elif not kern.bound_to(eng):
+        kern.rebind(eng)
+    return kern
+
+
+def fold_atr(eng: Engine, bars: MinuteBars, has: NDArray[np.bool_], mi: int) -> None:
+    """``atr.add_bars`` through the kernel; warm-up lists stay in Python (``atr``)."""
+    kern = kernel_for(eng)
+    nwarm = kern.atr(bars, has, mi)
+    if nwarm:
+        period = eng.config.atr_period
+        atr.warm_up_native(
+            eng.arrays, eng.atr5_warm, kern.warm_rows[:nwarm], kern.warm_tr[:nwarm], period
+        )
+
+
+def decide(
+    eng: Engine,
+    close: NDArray[np.float64],
+    has: NDArray[np.bool_],
+    mi: int,
+    in_window: bool,
+    due: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], Moves]:
+    """The rolling push, z and the state machine for one minute (``RollingStats.native_push``
+    said the kernel may push; ``due``: rows become due a resync, so the push, the NumPy
+    resync and the decision run apart). Returns mean, sigma, z and the moves, whose
+    ``moved`` already includes the signals."""
+    kern, cmp, a = kernel_for(eng), eng.thresholds.cmp, eng.arrays
+    if due:
+        kern.minute(close, has, cmp, mi, in_window, eng.kill, PUSH)
+        eng.rolling.after_native_push()
+        nsig = kern.minute(close, has, cmp, mi, in_window, eng.kill, DECIDE)
+    else:
+        nsig = kern.minute(close, has, cmp, mi, in_window, eng.kill)
+    mv = Moves(
+        a.bar_idx, a.state, a.side, kern.new_state, kern.new_side, kern.new_since,
+        kern.reason, kern.moved, kern.sig_mr, kern.sig_tc, nsig > 0,
+    )  # fmt: skip
+    return eng.rolling.mean, kern.sigma, kern.z, mv
