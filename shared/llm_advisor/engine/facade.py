@@ -231,16 +231,17 @@ class Engine:
         # Full width, rows without a bar masked out: views cost less than gathering the
         # present rows, and most minutes some symbol lacks a bar.
         close = bars.close
-        if self.native:
-            _native.fold_atr(self, bars, has, mi)
+        kern = _native.kernel_for(self) if self.native else None
+        if kern is not None:
+            _native.fold_atr(kern, self, bars, has, mi)
         else:
             atr.add_bars(a, self.atr5_warm, has, idx, bars, mi, cfg.atr_period)
         self.thresholds.effective(minute + _ONE_MIN)
         kk = self.thresholds.k
         roll = self.rolling
-        due = roll.native_push() if self.native else None
-        if due is not None:  # 2.+3. in one native pass: window, z, state machine
-            mean, sigma, z, mv = _native.decide(self, close, has, mi, in_window, due)
+        due = roll.native_push() if kern is not None else None
+        if kern is not None and due is not None:  # 2.+3. one native pass: window, z, machine
+            mean, sigma, z, mv = _native.decide(kern, self, close, has, mi, in_window, due)
             moved = mv.moved  # moves and signals
         else:
             roll.push(has, close)

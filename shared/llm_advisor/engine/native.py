@@ -183,9 +183,7 @@ class Kernel:
                 raise TypeError(f"native kernel: {name} is {arr.dtype}, expected {want}")
             setattr(self.bound, name, _addr(arr))
         self._keep = list(arrays.values())  # the addresses stay valid while bound
-        # held, so no new object can take one of their ids while they are compared
         self._bound_objs = self._objects(eng)
-        self._bound_ids = tuple(map(id, self._bound_objs))
         self.window = roll.window
 
     @staticmethod
@@ -196,7 +194,7 @@ class Kernel:
     def bound_to(self, eng: Engine) -> bool:
         """Whether the bound arrays are still the engine's (the rolling object is replaced
         when a state is loaded)."""
-        return tuple(map(id, self._objects(eng))) == self._bound_ids
+        return all(x is y for x, y in zip(self._objects(eng), self._bound_objs, strict=True))
 
     def atr(
         self,
@@ -237,7 +235,8 @@ class Kernel:
 
 
 def kernel_for(eng: Engine) -> Kernel:
-    """The engine's kernel, bound to its current arrays (made on first use)."""
+    """The engine's kernel, bound to its current arrays (made on first use); a step asks
+    once and hands it to ``fold_atr`` and ``decide``."""
     kern = eng._kernel
     if kern is None:
         kern = eng._kernel = Kernel(eng)
@@ -246,9 +245,8 @@ def kernel_for(eng: Engine) -> Kernel:
     return kern
 
 
-def fold_atr(eng: Engine, bars: MinuteBars, has: NDArray[np.bool_], mi: int) -> None:
+def fold_atr(kern: Kernel, eng: Engine, bars: MinuteBars, has: NDArray[np.bool_], mi: int) -> None:
     """``atr.add_bars`` through the kernel; warm-up lists stay in Python (``atr``)."""
-    kern = kernel_for(eng)
     nwarm = kern.atr(bars, has, mi)
     if nwarm:
         period = eng.config.atr_period
@@ -258,6 +256,7 @@ def fold_atr(eng: Engine, bars: MinuteBars, has: NDArray[np.bool_], mi: int) -> 
 
 
 def decide(
+    kern: Kernel,
     eng: Engine,
     close: NDArray[np.float64],
     has: NDArray[np.bool_],
@@ -269,7 +268,7 @@ def decide(
     said the kernel may push; ``due``: rows become due a resync, so the push, the NumPy
     resync and the decision run apart). Returns mean, sigma, z and the moves, whose
     ``moved`` already includes the signals."""
-    kern, cmp, a = kernel_for(eng), eng.thresholds.cmp, eng.arrays
+    cmp, a = eng.thresholds.cmp, eng.arrays
     if due:
         kern.minute(close, has, cmp, mi, in_window, eng.kill, PUSH)
         eng.rolling.after_native_push()
