@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -12,9 +12,9 @@ from llm_advisor.alpaca.http import harden
 from llm_advisor.alpaca.market_data import AlpacaMarketData
 from llm_advisor.core.clock import ManualClock
 from llm_advisor.standins.alpaca_server import AlpacaStandIn
+from tests.alpaca.spy_plan import OPEN
 
 KEY, SECRET = "standin-key", "standin-secret"
-OPEN = datetime(2024, 1, 3, 14, 30, tzinfo=UTC)  # Wed 2024-01-03 09:30 New York
 
 
 @pytest.fixture

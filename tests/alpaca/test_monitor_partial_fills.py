@@ -7,12 +7,8 @@ and a scripted broker for the cases the stand-in does not produce."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -21,59 +17,19 @@ from llm_advisor.alpaca.broker import AlpacaBroker
 from llm_advisor.alpaca.reconcile import Discrepancy
 from llm_advisor.core.clock import ManualClock
 from llm_advisor.core.config import StrategyConfig
-from llm_advisor.core.models import Fill, Setup, Side, TradePlan
+from llm_advisor.core.models import Fill
 from llm_advisor.core.ports import Account, BrokerOrder, BrokerPosition
 from llm_advisor.execution.monitor import PRICE_QUANTUM, MonitorResult, run_monitor
 from llm_advisor.local.stores import MemoryStateStore
 from llm_advisor.standins.alpaca_server import AlpacaStandIn
-from llm_advisor.storage import Repository, open_repository
-
-OPEN = datetime(2024, 1, 3, 14, 30, tzinfo=UTC)  # Wed 2024-01-03 09:30 New York
-CID = "stdev-20240103-SPY-MR-long-2024-01-03T14:30:00Z"
-PLAN = TradePlan(
-    client_order_id=CID,
-    symbol="SPY",
-    side=Side.LONG,
-    setup=Setup.MR,
-    qty=10,
-    ref_price=100.0,
-    stop_price=99.0,
-    target_price=101.5,
-    signal_time=OPEN,
-    session_date="2024-01-03",
-)
+from llm_advisor.storage import Repository
+from tests.alpaca.spy_plan import CID, PLAN, m
 
 
-def m(i: int) -> datetime:
-    return OPEN + timedelta(minutes=i)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
-    """A migrated, empty repository on each engine (PostgreSQL: a database of its own)."""
-    if request.param == "sqlite":
-        r = open_repository(f"sqlite:///{tmp_path / 'fills.sqlite3'}", migrate_schema=True)
-        yield r
-        r.close()
-        return
-    import psycopg
-
-    from llm_advisor.storage.db import close_pool
-
-    base = str(request.getfixturevalue("pg_url"))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    name = f"t_partial_fills_{worker}_{uuid.uuid4().hex[:8]}".lower()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = base.rsplit("/", 1)[0] + "/" + name
-    r = open_repository(url, migrate_schema=True)
-    try:
-        yield r
-    finally:
-        r.close()
-        close_pool(url)
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture
+def repo(repo_on_each_engine: Repository) -> Repository:
+    """The test's repository, on each engine (``tests/conftest.py``)."""
+    return repo_on_each_engine
 
 
 def _totals(fills: list[Fill], cid: str) -> tuple[int, Decimal]:

@@ -4,7 +4,7 @@ same routine. Real alpaca-py adapter on the stand-in, real SQLite repository."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,32 +17,14 @@ from llm_advisor.alpaca.reconcile import Discrepancy
 from llm_advisor.cli.live import PaperLoop
 from llm_advisor.core.clock import ManualClock
 from llm_advisor.core.config import StrategyConfig
-from llm_advisor.core.models import Setup, Side, TradePlan
 from llm_advisor.execution import monitor as monitor_mod
 from llm_advisor.execution.monitor import MonitorResult, run_monitor
 from llm_advisor.local.stores import MemoryStateStore
 from llm_advisor.standins.alpaca_server import AlpacaStandIn
 from llm_advisor.storage import Repository, open_repository
+from tests.alpaca.spy_plan import CID, PLAN, m
 
-OPEN = datetime(2024, 1, 3, 14, 30, tzinfo=UTC)
 DAY = date(2024, 1, 3)
-CID = "stdev-20240103-SPY-MR-long-2024-01-03T14:30:00Z"
-PLAN = TradePlan(
-    client_order_id=CID,
-    symbol="SPY",
-    side=Side.LONG,
-    setup=Setup.MR,
-    qty=10,
-    ref_price=100.0,
-    stop_price=99.0,
-    target_price=101.5,
-    signal_time=OPEN,
-    session_date="2024-01-03",
-)
-
-
-def m(i: int) -> datetime:
-    return OPEN + timedelta(minutes=i)
 
 
 @pytest.fixture

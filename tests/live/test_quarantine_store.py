@@ -3,45 +3,21 @@
 from __future__ import annotations
 
 import math
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from llm_advisor.data.bar_checks import Reject
-from llm_advisor.storage import Repository, open_repository
+from llm_advisor.storage import Repository
 
 T = datetime(2024, 3, 12, 14, 0, tzinfo=UTC)
 AT = datetime(2024, 3, 12, 14, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
-    if request.param == "sqlite":
-        r = open_repository(f"sqlite:///{tmp_path / 'q.sqlite3'}", migrate_schema=True)
-        yield r
-        r.close()
-        return
-    import psycopg
-
-    base = str(request.getfixturevalue("pg_url"))
-    name = f"t_quarantine_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(base)._replace(path="/" + name))
-    r = open_repository(url, migrate_schema=True)
-    try:
-        yield r
-    finally:
-        from llm_advisor.storage.db import close_pool
-
-        r.close()
-        close_pool(url)
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture
+def repo(repo_on_each_engine: Repository) -> Repository:
+    """The test's repository, on each engine (``tests/conftest.py``)."""
+    return repo_on_each_engine
 
 
 def test_quarantined_bars_are_stored_raw_and_once(repo: Repository) -> None:
