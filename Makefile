@@ -14,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: help install lint typecheck test test-fast bench chaos demo replay api invoke train-bias \
-        pg-start pg-stop sam-validate sam-build clean eval-chat browser-deps
+        calendar pg-start pg-stop sam-validate sam-build clean eval-chat browser-deps
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -33,6 +33,9 @@ $(KERNEL): shared/llm_advisor/engine/_kernel.c shared/Makefile
 	@$(MAKE) --no-print-directory -C shared kernel
 
 install: $(STAMP) $(KERNEL) ## Create .venv and install the package with dev tools (and the engine's C kernel)
+
+calendar: install ## Re-save the XNYS sessions of the installed exchange_calendars (core/xnys_sessions.json)
+	$(PYTHON) -m llm_advisor.core.xnys_table
 
 lint: install ## ruff (style, imports, bugbear, clock, SQL) and the pure core's import contract
 	$(BIN)/ruff check shared functions tests benchmarks scripts
