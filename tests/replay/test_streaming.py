@@ -1,9 +1,11 @@
 """The replay streamed from the columnar store equals the replay of the same bars in memory.
 
-``StoreSource`` reads a date at a time and keeps per symbol only what the next session needs;
-``FrameSource`` is the replay as it always was (whole-history frames, ``build_snapshots``).
-Session by session their grids, seed closes and snapshots must be identical (bits, not
-tolerances), and so must whole replays: trades, signals, transitions, summary and run id.
+``StoreSource`` and ``FrameSource`` read a date at a time (the store, or frames in memory)
+and keep per symbol only what the next session needs; ``batch_source.BatchSource`` is the
+replay as it was before streaming (whole-history frames, ``build_snapshots``), the
+reference. Session by session their grids, seed closes and snapshots must be identical
+(bits, not tolerances), and so must whole replays: trades, signals, transitions, summary and
+run id.
 The bars are made awkward on purpose: symbols that start late, end early, skip whole
 sessions or most of their minutes (seeds reaching back over several sessions), premarket
 bars, and a session in which one symbol has no bar.
@@ -29,10 +31,11 @@ from llm_advisor.data import columnar
 from llm_advisor.data.synthetic import SyntheticMarket
 from llm_advisor.features.aggregate import aggregate, aggregate_session, regular_session
 from llm_advisor.features.snapshot import NO_BANDS, Bands, make_snapshot
+from llm_advisor.replay.frame_source import FrameSource
 from llm_advisor.replay.partitions import PartitionReader, Rows, partition_files
 from llm_advisor.replay.runner import ReplayResult, run_replay
-from llm_advisor.replay.source import FrameSource
 from llm_advisor.replay.store_source import StoreBars, StoreSource
+from tests.replay.batch_source import BatchSource
 
 START = date(2026, 1, 5)
 CFG = StrategyConfig()
@@ -83,18 +86,20 @@ def assert_same_inputs(
     sessions: list[date],
     daily: dict[str, pd.DataFrame] | None = None,
 ) -> int:
-    old, new = FrameSource(frames, daily), StoreSource(store, daily)
-    assert old.symbols == new.symbols
+    old = BatchSource(frames, daily)
     n = 0
-    for a, b in zip(old.stream(sessions, CFG), new.stream(sessions, CFG), strict=True):
-        assert (a.day, a.bars) == (b.day, b.bars)
-        np.testing.assert_array_equal(a.grid, b.grid)
-        for s in old.symbols:
-            np.testing.assert_array_equal(a.seeds[s], b.seeds[s], err_msg=f"{s} {a.day}")
-            assert a.snapshots[s] == b.snapshots[s], (s, a.day)
-            assert a.snapshots[s].model_dump() == b.snapshots[s].model_dump()
-        n += 1
-    assert old.fingerprint() == new.fingerprint()
+    for new in (FrameSource(frames, daily), StoreSource(store, daily)):
+        assert old.symbols == new.symbols
+        n = 0
+        for a, b in zip(old.stream(sessions, CFG), new.stream(sessions, CFG), strict=True):
+            assert (a.day, a.bars) == (b.day, b.bars)
+            np.testing.assert_array_equal(a.grid, b.grid)
+            for s in old.symbols:
+                np.testing.assert_array_equal(a.seeds[s], b.seeds[s], err_msg=f"{s} {a.day}")
+                assert a.snapshots[s] == b.snapshots[s], (s, a.day)
+                assert a.snapshots[s].model_dump() == b.snapshots[s].model_dump()
+            n += 1
+        assert old.fingerprint() == new.fingerprint()
     return n
 
 

@@ -79,6 +79,9 @@ class PartitionReader:
     def dates(self, through: date | None = None) -> list[date]:
         return [d for d in self.files if through is None or d <= through]
 
+    def has(self, day: date) -> bool:
+        return day in self.files
+
     def _chunks(self, table: Any) -> Iterator[tuple[NDArray[np.int32], NDArray[Any]]]:
         """Per chunk of the symbol column: its dictionary as our codes, and its indices."""
         pa, _, _ = _pa()

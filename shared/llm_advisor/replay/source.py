@@ -6,10 +6,11 @@ minute loop need: the (5, minutes, symbols) grid (``engine.grid.minute_grid``, t
 builder), each symbol's seed closes (its last ``rolling_window`` closes before the open,
 reaching back over as many sessions as it takes), the snapshots and the bar count.
 
-``FrameSource`` (here) is the replay as it always was: one frame per symbol with its whole
-history, every snapshot built up front. ``store_source.StoreSource`` streams the columnar
-store a date at a time, its memory independent of the number of sessions; both give the
-same sessions, bit for bit, and so the same replay and run id.
+Both sources stream dated rows through ``streamed.StreamedSource``:
+``frame_source.FrameSource`` reads frames in memory (one per symbol, whole history) and
+``store_source.StoreSource`` the columnar store, a date at a time; the same bars give the
+same sessions, bit for bit, and so the same replay and run id. ``session_grid`` builds one
+session from per-symbol ``Series`` (the truth model's single day).
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ from llm_advisor.core.calendar import Session, make_session
 from llm_advisor.core.config import StrategyConfig
 from llm_advisor.core.errors import UserError
 from llm_advisor.core.models import Snapshot
-from llm_advisor.engine import session_for_config
 from llm_advisor.engine.grid import minute_grid, new_grid
 from llm_advisor.features.aggregate import run_starts
-from llm_advisor.features.snapshot import build_snapshots
 
 F64 = NDArray[np.float64]
+BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ class SessionSource(Protocol):
     def fingerprint(self) -> str:
         """The data's identity for the run id (complete once ``stream`` has ended)."""
 
+    def span(self) -> tuple[date, date]:
+        """The first and last New York date with bars (a replay's default range)."""
+
 
 def _shown(symbols: Sequence[str]) -> str:
     return ",".join(symbols[:10]) + (f",... ({len(symbols)} symbols)" if len(symbols) > 10 else "")
@@ -72,6 +75,10 @@ def no_session_bars(symbols: Sequence[str], sessions: Sequence[date]) -> UserErr
         f"no bars for {_shown(symbols)} in the {len(sessions)} XNYS session(s) "
         f"{sessions[0]}..{sessions[-1]}"
     )
+
+
+def no_bars_at_all(symbols: Sequence[str]) -> UserError:
+    return UserError(f"no bars for {_shown(symbols)} at all")
 
 
 def window_ns(sessions: Sequence[date]) -> tuple[int, int]:
@@ -134,14 +141,14 @@ class Series:
 
     @classmethod
     def of(cls, df: pd.DataFrame) -> Series:
-        return cls(
-            ts=pd.DatetimeIndex(df.index).asi8.astype(np.int64),
-            open=df["open"].to_numpy(np.float64),
-            high=df["high"].to_numpy(np.float64),
-            low=df["low"].to_numpy(np.float64),
-            close=df["close"].to_numpy(np.float64),
-            volume=df["volume"].to_numpy(np.float64),
-        )
+        """Views of the frame's arrays when it holds exactly the bar columns as floats (one
+        pandas block: no copy, and no per-column lookups, which cost more than the data)."""
+        if list(df.columns) == BAR_COLUMNS:
+            values = df.to_numpy(np.float64)
+        else:
+            values = df[BAR_COLUMNS].to_numpy(np.float64)
+        ts = pd.DatetimeIndex(df.index).asi8.astype(np.int64, copy=False)
+        return cls(ts, *(values[:, k] for k in range(len(BAR_COLUMNS))))
 
 
 def session_grid(
@@ -165,59 +172,12 @@ def session_grid(
     return grid, seeds, count
 
 
-class FrameSource:
-    """One frame per symbol holding its whole history (``load_bar_file`` frames)."""
-
-    def __init__(
-        self, bars: Mapping[str, pd.DataFrame], daily: Mapping[str, pd.DataFrame] | None = None
-    ) -> None:
-        self.bars = bars
-        self.daily = daily or {}
-        self.symbols = sorted(bars)
-        self.series = {s: Series.of(bars[s]) for s in self.symbols}
-
-    def check(self, sessions: Sequence[date]) -> None:
-        """A symbol with no bars at all cannot get a premarket snapshot (the feature code
-        would fail with an ``IndexError`` far from the cause); a range whose sessions hold
-        no bar for any symbol would report "0 trades" as if the strategy stayed out."""
-        empty = [s for s in self.symbols if self.series[s].ts.size == 0]
-        if empty:
-            raise UserError(f"symbol(s) {','.join(empty)}: no bars at all")
-        lo_ns, hi_ns = window_ns(sessions)
-        for s in self.symbols:
-            ts = self.series[s].ts
-            if np.searchsorted(ts, hi_ns, side="left") > np.searchsorted(ts, lo_ns, side="left"):
-                return
-        raise no_session_bars(self.symbols, sessions)
-
-    def stream(
-        self, sessions: Sequence[date], config: StrategyConfig
-    ) -> Generator[SessionInputs, None, None]:
-        snaps = {
-            s: build_snapshots(s, self.bars[s], sessions, config, self.daily.get(s))
-            for s in self.symbols
-        }
-        for day in sessions:
-            sess = session_for_config(day, config)
-            grid, seeds, count = session_grid(
-                self.series, self.symbols, sess, config.rolling_window
-            )
-            yield SessionInputs(
-                day, sess, grid, seeds, {s: snaps[s][day] for s in self.symbols}, count
-            )
-
-    def fingerprint(self) -> str:
-        fp = Fingerprint(self.symbols)
-        for j, s in enumerate(self.symbols):
-            ser = self.series[s]
-            fp.add(np.full(ser.ts.size, j, dtype=np.int32), ser.ts, ser.close)
-        return fp.digest()
-
-
 def source_for(
     bars: Mapping[str, pd.DataFrame], daily: Mapping[str, pd.DataFrame] | None = None
 ) -> SessionSource:
-    """``StoreSource`` for a ``StoreBars``, else ``FrameSource``."""
+    """``StoreSource`` for a ``StoreBars``, else ``FrameSource``: both stream dated rows
+    through ``streamed.StreamedSource``."""
+    from llm_advisor.replay.frame_source import FrameSource
     from llm_advisor.replay.store_source import StoreBars, StoreSource
 
     if isinstance(bars, StoreBars):
