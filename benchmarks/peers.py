@@ -2,14 +2,17 @@
 
 ``python -m benchmarks.peers`` runs the harness in ``../shared/bench/peers`` (beside the
 repo) on its ``large`` set (500 symbols x 20 days) with the NumPy and Numba references,
-vectorbt and this project's replay (its adapter ``engines/llm_advisor_engine.py``, run by this
-checkout's ``.venv``), 3 timed repeats, and prints their rows and the ratios issue 15 tracks.
+vectorbt and this project's replay twice, run by this checkout's ``.venv``: through the
+harness's own adapter (``engines/llm_advisor_engine.py``, engine ``llm_advisor``) and through
+ours (``peer_adapter.py``, engine ``llm_advisor_own``: the harness adapter adjusted to the
+replay's entry point as it is now, see its docstring). 3 timed repeats; it prints their rows
+and the ratios issue 15 tracks.
 
 Why a copy: the shared folder is read-only and its scripts create their venvs beside
 themselves, so the harness is copied into a cache folder (its venvs are kept there between
 runs; the scripts are refreshed each time). Only the two venv families this batch needs
 (``base``, ``vbt``) are built. Ratios only mean something within one batch on one machine,
-which is why all four engines always run together. Not a ``bench_*`` module: a batch takes
+which is why all the engines always run together. Not a ``bench_*`` module: a batch takes
 minutes, too long for ``make bench``.
 """
 
@@ -28,7 +31,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT.parent / "shared" / "bench" / "peers"
-ENGINES = ("numpy_ref", "numba_ref", "vectorbt", "llm_advisor")
+ENGINES = ("numpy_ref", "numba_ref", "vectorbt", "llm_advisor", "llm_advisor_own")
+OURS = ("llm_advisor", "llm_advisor_own")  # the harness's adapter, and ours (peer_adapter.py)
+OWN_ADAPTER = Path(__file__).with_name("peer_adapter.py")
+OWN_ENGINE = "engines/llm_advisor_own_engine.py"
+RUNNER = "bench_with_own.py"  # bench.py with our adapter added to its engines
 SIZE = "large"
 VENVS = ("base", "vbt")  # the harness's venv families used by ENGINES (llm_advisor: ours)
 SKIP_COPY = (".venv", "results", "__pycache__")  # venvs and outputs stay per copy
@@ -54,6 +61,17 @@ def copy_harness(src: Path, dst: Path) -> None:
         shutil.copyfile(path, target)
 
 
+def add_own_adapter(workdir: Path) -> None:
+    """Our adapter (``peer_adapter.py``) as engine ``llm_advisor_own`` of the copy: written
+    beside the harness's engines and registered by a small runner around ``bench.py``."""
+    shutil.copyfile(OWN_ADAPTER, workdir / OWN_ENGINE)
+    (workdir / RUNNER).write_text(
+        "import bench\n"
+        f"bench.ENGINES['llm_advisor_own'] = ('project', [{OWN_ENGINE!r}])\n"
+        "bench.main()\n"
+    )
+
+
 def ensure_venvs(workdir: Path, python: str) -> None:
     """What the harness's setup_venvs.sh does, for the families this batch needs only."""
     for family in VENVS:
@@ -72,7 +90,7 @@ def ensure_venvs(workdir: Path, python: str) -> None:
 def run_batch(workdir: Path, out: Path, repeats: int, data_root: str, python: str) -> None:
     """One bench.py batch; its progress lines are echoed, its full log stays in ``out``."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [python, "bench.py", "--engines", ",".join(ENGINES), "--sizes", SIZE]
+    cmd = [python, RUNNER, "--engines", ",".join(ENGINES), "--sizes", SIZE]
     cmd += ["--repeats", str(repeats), "--out", str(out), "--data-root", data_root]
     env = {**os.environ, "PROJECT_DIR": str(ROOT)}  # bench.py's "project" venv: ROOT/.venv
     print(f"peers: (cd {workdir} && PROJECT_DIR={ROOT} {' '.join(cmd)})", flush=True)
@@ -110,10 +128,12 @@ def report(results: dict[str, Any]) -> list[str]:
             f"{r['min_engine_s']:.3f}-{r['max_engine_s']:.3f} | {rate(r['engine_bars_per_s'])} | "
             f"{r['wall_s']:.2f} | {rate(r['wall_bars_per_s'])} |"
         )
-    ours = rows.get("llm_advisor")
-    if ours is not None:
+    for name in OURS:
+        ours = rows.get(name)
+        if ours is None:
+            continue
         phases = ", ".join(f"{k} {v:.2f} s" for k, v in ours["phases"].items())
-        lines += ["", f"llm_advisor phases (medians; engine s = prep + run): {phases}"]
+        lines += ["", f"{name} phases (medians; engine s = prep + run): {phases}"]
         for peer in ("vectorbt", "numpy_ref"):
             r = rows.get(peer)
             if r is None:
@@ -122,7 +142,7 @@ def report(results: dict[str, Any]) -> list[str]:
             # ahead; issue 15's "0.43x"), which differ because the replay steps only XNYS
             # sessions (19 of the 20 synthetic weekdays).
             lines.append(
-                f"llm_advisor / {peer}: engine time {ours['engine_s'] / r['engine_s']:.2f}x, "
+                f"{name} / {peer}: engine time {ours['engine_s'] / r['engine_s']:.2f}x, "
                 f"throughput {ours['engine_bars_per_s'] / r['engine_bars_per_s']:.2f}x"
             )
     return lines
@@ -147,6 +167,7 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     a.workdir.mkdir(parents=True, exist_ok=True)
     copy_harness(HARNESS, a.workdir)
+    add_own_adapter(a.workdir)
     ensure_venvs(a.workdir, a.python)
     t_batch = time.perf_counter()
     out = a.workdir / "results-now"

@@ -81,8 +81,8 @@ def run_id_for(
 def run_replay(
     config: StrategyConfig,
     bars: Mapping[str, pd.DataFrame],
-    start: date,
-    end: date,
+    start: date | None = None,
+    end: date | None = None,
     analyst: AnalystPort | None = None,
     validator: TradeValidatorPort | None = None,
     daily: Mapping[str, pd.DataFrame] | None = None,
@@ -93,7 +93,8 @@ def run_replay(
     show_progress: bool | None = None,
     on_session: Callable[[date, Engine], None] | None = None,
 ) -> ReplayResult:
-    """Replay every XNYS session in [start, end] for the symbols in ``bars``.
+    """Replay every XNYS session in [start, end] for the symbols in ``bars``; an omitted
+    ``start``/``end`` is the first/last New York date the bars hold.
 
     ``bars``: one frame per symbol (its whole history), or the ``StoreBars`` that
     ``inputs.from_columnar`` returns, which is streamed from the store a date at a time
@@ -104,6 +105,10 @@ def run_replay(
     ``config.validation_enabled``); None keeps the spec's replay, at no cost."""
     if not bars:
         raise UserError("no symbols to replay")
+    source = source_for(bars, daily)
+    if start is None or end is None:
+        first, last = source.span()
+        start, end = start or first, end or last
     try:
         sessions = sessions_between(start, end)
     except ValueError as exc:  # before/after what the exchange calendar covers
@@ -112,7 +117,6 @@ def run_replay(
         raise UserError(f"start={start} end={end}: {calendar_words(exc)}") from None
     if not sessions:
         raise UserError(f"no XNYS sessions between {start} and {end}")
-    source = source_for(bars, daily)
     symbols = source.symbols
     source.check(sessions)
     engine = Engine(config, symbols)
