@@ -300,7 +300,7 @@ def _anchors() -> list[str]:
     rows = [
         line for line in text.splitlines()
         if line.startswith("| ") and line.split("|")[1].strip().split(" ")[0]
-        in ("numpy_ref", "numba_ref", "vectorbt", "llm_advisor")
+        in ("numpy_ref", "numba_ref", "vectorbt", "llm_advisor", "llm_advisor_own")
     ]  # fmt: skip
     out = ["anchors from the README (peer harness, 500 symbols x 20 days, engine s, /s, wall s):"]
     return out + [f"  {' '.join(c.strip() for c in r.strip('|').split('|'))}" for r in rows]

@@ -1,9 +1,10 @@
 """Minutes as the engine steps them: ``MinuteBars`` and the one minute-grid builder.
 
-Replay (``replay.runner.session_grid``) and the live tick (``live.bars.minutes_of``) both
-place bars on a (5, minutes, symbols) OHLCV grid with ``minute_grid``, so a bar lands on the
-same minute in both. A bar stamped off the minute belongs to no minute and is left out (the
-bar checks quarantine it on the live path; replay's bar files are checked on load).
+Replay (``replay.streamed``, a date of rows at a time) and the live tick
+(``live.bars.minutes_of``) both place bars on a (5, minutes, symbols) OHLCV grid with
+``minute_grid``, so a bar lands on the same minute in both. A bar stamped off the minute
+belongs to no minute and is left out (the bar checks quarantine it on the live path;
+replay's bar files are checked on load).
 """
 
 from __future__ import annotations
