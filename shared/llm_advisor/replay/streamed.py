@@ -86,7 +86,7 @@ class StreamedSource:
         later sessions and, for a replayed session, its minute grid."""
         if self.reader.has(day):
             rows = self.reader.read(day)
-        else:  # a session without a bar in the store
+        else:  # a session without a single bar
             f = np.empty(0)
             rows = Rows(
                 day, np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64), f, f, f, f, f
@@ -103,11 +103,11 @@ class StreamedSource:
         return _Prepared(rows, agg, sess, open_ns, grid, count)
 
     def _dates(self, sessions: Sequence[date], config: StrategyConfig) -> Iterator[_Prepared]:
-        """The store's dates and the sessions in order, ``AHEAD`` of them prepared on a
+        """The reader's dates and the sessions in order, ``AHEAD`` of them prepared on a
         thread meanwhile."""
         days = sorted(set(self.reader.dates(self.through)) | set(sessions))
         wanted = set(sessions)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-read") as pool:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-read") as pool:
             ahead: list[Future[_Prepared]] = []
             for d in days[: self.AHEAD + 1]:
                 ahead.append(pool.submit(self._prepare, d, wanted, config))
