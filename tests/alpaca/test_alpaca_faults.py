@@ -6,7 +6,7 @@ The table these tests pin down is in docs/alpaca.md ("Fault behaviours").
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,29 +14,10 @@ import pytest
 from llm_advisor.alpaca.broker import AlpacaBroker
 from llm_advisor.core.clock import ManualClock
 from llm_advisor.core.errors import RejectedError, RetryableError
-from llm_advisor.core.models import Setup, Side, TradePlan
 from llm_advisor.standins.alpaca_server import AlpacaStandIn
+from tests.alpaca.spy_plan import PLAN, m
 
-OPEN = datetime(2024, 1, 3, 14, 30, tzinfo=UTC)
 POST = "POST /v2/orders"
-
-
-def m(i: int) -> datetime:
-    return OPEN + timedelta(minutes=i)
-
-
-PLAN = TradePlan(
-    client_order_id="stdev-20240103-SPY-MR-long-2024-01-03T14:30:00Z",
-    symbol="SPY",
-    side=Side.LONG,
-    setup=Setup.MR,
-    qty=10,
-    ref_price=100.0,
-    stop_price=99.0,
-    target_price=101.5,
-    signal_time=OPEN,
-    session_date="2024-01-03",
-)
 
 
 @pytest.fixture

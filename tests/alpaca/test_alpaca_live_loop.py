@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -14,10 +14,8 @@ from llm_advisor.alpaca.broker import AlpacaBroker
 from llm_advisor.alpaca.reconcile import Discrepancy
 from llm_advisor.cli.live import PaperLoop
 from llm_advisor.core.clock import ManualClock
-from llm_advisor.core.models import Setup, Side, TradePlan
 from llm_advisor.standins.alpaca_server import AlpacaStandIn
-
-OPEN = datetime(2024, 1, 3, 14, 30, tzinfo=UTC)
+from tests.alpaca.spy_plan import OPEN, PLAN
 
 
 class Records:
@@ -36,20 +34,7 @@ def test_startup_reconciles_then_stops_cleanly(
 ) -> None:
     standin.exchange.push_bar("SPY", OPEN, 100.0, 100.2, 99.8, 100.0, 1000)
     clock.set(OPEN + timedelta(minutes=1, seconds=5))
-    broker.submit_bracket(
-        TradePlan(
-            client_order_id="stdev-20240103-SPY-MR-long-2024-01-03T14:30:00Z",
-            symbol="SPY",
-            side=Side.LONG,
-            setup=Setup.MR,
-            qty=10,
-            ref_price=100.0,
-            stop_price=99.0,
-            target_price=101.5,
-            signal_time=OPEN,
-            session_date="2024-01-03",
-        )
-    )
+    broker.submit_bracket(PLAN)
     standin.exchange.push_bar("SPY", OPEN + timedelta(minutes=1), 100.1, 100.3, 100.0, 100.2, 10)
     # The database lost the position (say, a crash before the fill was recorded).
     container = SimpleNamespace(broker=broker, repository=Records([]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from llm_advisor.alpaca.broker import AlpacaBroker
@@ -20,15 +20,10 @@ from llm_advisor.alpaca.reconcile import (
 )
 from llm_advisor.alpaca.tracker import TradeTracker
 from llm_advisor.core.clock import ManualClock
-from llm_advisor.core.models import Fill, Setup, Side, TradePlan
+from llm_advisor.core.models import Fill, Side
 from llm_advisor.core.ports import BrokerOrder, BrokerPosition
 from llm_advisor.standins.alpaca_server import AlpacaStandIn
-
-OPEN = datetime(2024, 1, 3, 14, 30, tzinfo=UTC)
-
-
-def m(i: int) -> datetime:
-    return OPEN + timedelta(minutes=i)
+from tests.alpaca.spy_plan import PLAN, m
 
 
 def order(
@@ -155,20 +150,6 @@ def test_realized_pnl_fifo_handles_shorts_and_partial_exits() -> None:
 
 
 # ---------------------------------------------------------------- tracker on the stand-in
-PLAN = TradePlan(
-    client_order_id="stdev-20240103-SPY-MR-long-2024-01-03T14:30:00Z",
-    symbol="SPY",
-    side=Side.LONG,
-    setup=Setup.MR,
-    qty=10,
-    ref_price=100.0,
-    stop_price=99.0,
-    target_price=101.5,
-    signal_time=OPEN,
-    session_date="2024-01-03",
-)
-
-
 def test_tracker_emits_each_fill_once_with_the_parent_id(
     standin: AlpacaStandIn, clock: ManualClock, broker: AlpacaBroker
 ) -> None:
