@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -50,26 +48,17 @@ def repo_on_each_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
     """A migrated, empty ``Repository`` on SQLite, then on PostgreSQL in a database of its
     own (dropped afterwards), for tests that must hold on both engines."""
     from llm_advisor.storage import open_repository
-    from llm_advisor.storage.db import close_pool
 
     if request.param == "sqlite":
         r = open_repository(f"sqlite:///{tmp_path / 'each.sqlite3'}", migrate_schema=True)
         yield r
         r.close()
         return
-    import psycopg
+    from tests.scratch_pg import scratch_database
 
-    base = str(request.getfixturevalue("pg_url"))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    name = f"t_each_{worker}_{uuid.uuid4().hex[:8]}".lower()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(base)._replace(path="/" + name))
-    r = open_repository(url, migrate_schema=True)
-    try:
-        yield r
-    finally:
-        r.close()
-        close_pool(url)
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(str(request.getfixturevalue("pg_url")), "t_each") as url:
+        r = open_repository(url, migrate_schema=True)
+        try:
+            yield r
+        finally:
+            r.close()

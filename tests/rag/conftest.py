@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -36,23 +34,15 @@ def fresh_pgvector_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def pg_repo(pg_url: str) -> Iterator[Repository]:
-    import psycopg
+    from tests.scratch_pg import scratch_database
 
-    from llm_advisor.storage.db import close_pool
-
-    name = f"rag_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{name}"))
-    repo = open_repository(url, migrate_schema=True)
-    try:
-        seed_rag(repo)
-        yield repo
-    finally:
-        repo.close()
-        close_pool(url)
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_url, "rag_test") as url:
+        repo = open_repository(url, migrate_schema=True)
+        try:
+            seed_rag(repo)
+            yield repo
+        finally:
+            repo.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -6,10 +6,7 @@ suffix) so modules and workers never share rows; SQLite tests get a temp file.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -24,27 +21,13 @@ DATA_TABLES = (
 )  # fmt: skip
 
 
-def _with_db(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + dbname))
-
-
 @pytest.fixture(scope="module")
 def pg_database(request: pytest.FixtureRequest, pg_url: str) -> Iterator[str]:
-    import psycopg
+    from tests.scratch_pg import scratch_database
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
     mod = request.module.__name__.rsplit(".", 1)[-1][:20]
-    name = f"t_{mod}_{worker}_{uuid.uuid4().hex[:8]}".lower()
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_db(pg_url, name)
-    yield url
-    from llm_advisor.storage.db import close_pool
-
-    close_pool(url)
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_url, f"t_{mod}") as url:
+        yield url
 
 
 @pytest.fixture(
