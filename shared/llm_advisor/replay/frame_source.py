@@ -88,7 +88,6 @@ class FrameSource(StreamedSource):
         symbols = sorted(bars)
         self.series = {s: Series.of(bars[s]) for s in symbols}
         super().__init__(symbols, FrameReader([self.series[s] for s in symbols]), None, daily)
-        self.bars = bars
 
     def check(self, sessions: Sequence[date]) -> None:
         """A symbol with no bars at all cannot get a premarket snapshot (the feature code
